@@ -1,0 +1,42 @@
+// createApp(deps): middleware and routers, no listen (tests mount it).
+import express, { type Express } from "express";
+import type { Deps } from "./deps.ts";
+import { authRoutes } from "./auth/routes.ts";
+import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
+import { healthRoutes } from "./http/health.ts";
+import { jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
+import { createSessions, idleTimeout, type SessionHandle } from "./http/session.ts";
+
+export interface App {
+  app: Express;
+  sessions: SessionHandle;
+}
+
+export function createApp(deps: Deps): App {
+  const { config } = deps;
+  const app = express();
+  app.set("trust proxy", config.trustProxy);
+  app.disable("x-powered-by");
+
+  app.use(securityHeaders());
+  app.use(safePaths);
+  app.use(healthRoutes(deps));
+
+  const sessions = createSessions(config, deps.database.pool);
+  app.use(sameOriginWrites(config.publicOrigin));
+  app.use(requireJsonBodies);
+  app.use(jsonBody());
+  app.use(sessions.middleware);
+  app.use(idleTimeout(config, deps.clock));
+
+  app.use(authRoutes(deps));
+
+  app.use("/api", notFoundApi);
+  if (config.staticDir) {
+    app.use(express.static(config.staticDir, { dotfiles: "deny", index: "index.html", redirect: false }));
+  }
+  // Anything else: a plain 404 that never echoes the path.
+  app.use((_req, res) => sendError(res, new HttpError(404, "not_found", "Not found")));
+  app.use(errorHandler(deps.log));
+  return { app, sessions };
+}

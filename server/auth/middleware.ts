@@ -1,0 +1,34 @@
+import type { RequestHandler } from "express";
+import type { User } from "../../shared/schema.ts";
+import type { Deps } from "../deps.ts";
+import { HttpError } from "../http/errors.ts";
+import { findUserById } from "./queries.ts";
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The logged-in user, loaded by requireUser. */
+      account?: User;
+    }
+  }
+}
+
+export const notAuthenticated = () =>
+  new HttpError(401, "not_authenticated", "Not authenticated", { requiresLogin: true });
+
+/** 401 `{ message: "Not authenticated", requiresLogin: true }` unless the session has a user. */
+export function requireUser(deps: Deps): RequestHandler {
+  return async (req, _res, next) => {
+    const userId = req.session?.userId;
+    const user = userId ? await findUserById(deps.db, userId) : undefined;
+    if (!user) throw notAuthenticated();
+    req.account = user;
+    next();
+  };
+}
+
+/** The user loaded by requireUser; a route without it is a programming error. */
+export function accountOf(req: Express.Request): User {
+  if (!req.account) throw notAuthenticated();
+  return req.account;
+}

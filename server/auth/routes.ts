@@ -1,0 +1,102 @@
+// Session and auth endpoints of API.md.
+import { Router, type Request } from "express";
+import { z } from "zod";
+import type { Deps } from "../deps.ts";
+import { parseBody } from "../http/validate.ts";
+import { destroySession, publicSessionId, regenerateSession, saveSession } from "../http/session.ts";
+import { countActiveConnections } from "../connections/queries.ts";
+import { phoneField } from "../onboarding/phone.ts";
+import { accountOf, requireUser } from "./middleware.ts";
+import { formatSessionUser, formatUser } from "./format.ts";
+import { findUserById } from "./queries.ts";
+import { login, signup } from "./service.ts";
+
+const email = z.string().trim().toLowerCase().pipe(z.email({ message: "must be a valid email address" })).pipe(z.string().max(254));
+const password = z.string().min(8, "must be at least 8 characters").max(128, "must be at most 128 characters");
+
+const signupBody = z.strictObject({ email, password, phone: phoneField });
+const loginBody = z
+  .strictObject({ email: email.optional(), phone: phoneField.optional(), password: z.string().min(1).max(128) })
+  .refine((b) => (b.email === undefined) !== (b.phone === undefined), {
+    message: "give exactly one of email or phone",
+    path: ["email"],
+  });
+const emptyBody = z.strictObject({});
+
+export function authRoutes(deps: Deps): Router {
+  const r = Router();
+  const mustBeUser = requireUser(deps);
+
+  async function sessionStatus(req: Request) {
+    const user = req.session?.userId ? await findUserById(deps.db, req.session.userId) : undefined;
+    return {
+      authenticated: Boolean(user),
+      sessionId: publicSessionId(req),
+      userId: user?.id ?? null,
+      userEmail: user?.email ?? null,
+      user: user ? formatSessionUser(user) : null,
+    };
+  }
+
+  async function establish(req: Request) {
+    parseBody(emptyBody, req);
+    // Marking the session makes express-session store it and set the cookie.
+    req.session.establishedAt ??= deps.clock.now().getTime();
+    await saveSession(req);
+    return sessionStatus(req);
+  }
+
+  r.get("/api/auth/session", async (req, res) => {
+    res.json(await sessionStatus(req));
+  });
+  r.post("/api/auth/establish-session", async (req, res) => {
+    res.json(await establish(req));
+  });
+  r.post("/api/establish-session", async (req, res) => {
+    res.json(await establish(req));
+  });
+
+  r.post("/api/auth/signup", async (req, res) => {
+    const body = parseBody(signupBody, req);
+    const user = await signup(deps, body, req.ip ?? "unknown");
+    await regenerateSession(req);
+    req.session.userId = user.id;
+    req.session.lastSeenAt = deps.clock.now().getTime();
+    await saveSession(req);
+    deps.log.info({ userId: user.id }, "User signed up");
+    res.status(201).json({ user: formatUser(user) });
+  });
+
+  r.post("/api/auth/login", async (req, res) => {
+    const body = parseBody(loginBody, req);
+    const user = await login(deps, body, req.ip ?? "unknown");
+    await regenerateSession(req);
+    req.session.userId = user.id;
+    req.session.lastSeenAt = deps.clock.now().getTime();
+    await saveSession(req);
+    res.json({ user: formatUser(user) });
+  });
+
+  r.post("/api/auth/logout", async (req, res) => {
+    parseBody(emptyBody, req);
+    if (req.session) await destroySession(req);
+    res.clearCookie(deps.config.session.cookieName, { path: "/" });
+    res.json({ success: true });
+  });
+
+  r.get("/api/user", mustBeUser, (req, res) => {
+    res.json(formatUser(accountOf(req)));
+  });
+
+  r.get("/api/user-status", mustBeUser, async (req, res) => {
+    const user = accountOf(req);
+    res.json({
+      hasActiveSubscription: user.subscriptionActive,
+      userType: user.subscriptionActive ? "subscriber" : "free",
+      hasBrandSetup: user.hasBrandSetup,
+      hasConnections: (await countActiveConnections(deps.db, user.id)) > 0,
+    });
+  });
+
+  return r;
+}

@@ -1,0 +1,78 @@
+// Signup and login rules. Limits are counted in PostgreSQL so they hold across processes.
+import type { User } from "../../shared/schema.ts";
+import type { Deps } from "../deps.ts";
+import { conflict, HttpError, tooManyRequests } from "../http/errors.ts";
+import { consume, isLimited, recordHit, clearBucket } from "../http/rate-limit.ts";
+import { hasVerifiedPhoneSince } from "../onboarding/verified-phone.ts";
+import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords.ts";
+import { findUserByEmail, findUserByPhone, insertUser } from "./queries.ts";
+
+const FIFTEEN_MINUTES = 15 * 60 * 1000;
+export const LOGIN_LIMITS = {
+  perAccount: { max: 10, windowMs: FIFTEEN_MINUTES },
+  perIp: { max: 50, windowMs: FIFTEEN_MINUTES },
+};
+
+export interface SignupInput {
+  email: string;
+  password: string;
+  phone: string;
+}
+
+export async function signup(deps: Deps, input: SignupInput, ip: string): Promise<User> {
+  const now = deps.clock.now();
+  if (!(await consume(deps.db, { bucket: `signup:ip:${ip}`, max: deps.config.auth.signupsPerIpPerHour, windowMs: 3_600_000 }, now))) {
+    throw tooManyRequests("Too many signups from this address; try again later", 3600);
+  }
+  if (deps.config.auth.requirePhoneVerification) {
+    const since = new Date(now.getTime() - deps.config.auth.phoneVerificationMaxAgeMs);
+    if (!(await hasVerifiedPhoneSince(deps.db, input.phone, since))) {
+      throw new HttpError(400, "phone_not_verified", "Verify this phone number first (POST /api/send-code, then /api/verify-code)");
+    }
+  }
+  const user = await insertUser(deps.db, {
+    uid: input.phone,
+    email: input.email,
+    phone: input.phone,
+    passwordHash: await hashPassword(input.password),
+    phoneVerifiedAt: deps.config.auth.requirePhoneVerification ? now : null,
+  });
+  if (!user) {
+    // The unique indexes refused it; say which without revealing more than the form already knows.
+    const byEmail = await findUserByEmail(deps.db, input.email);
+    throw byEmail
+      ? conflict("email_taken", "An account with this email already exists")
+      : conflict("phone_taken", "An account with this phone number already exists");
+  }
+  return user;
+}
+
+export interface LoginInput {
+  email?: string;
+  phone?: string;
+  password: string;
+}
+
+const INVALID = () => new HttpError(401, "invalid_credentials", "Invalid credentials");
+
+export async function login(deps: Deps, input: LoginInput, ip: string): Promise<User> {
+  const now = deps.clock.now();
+  const identifier = input.email ? `email:${input.email}` : `phone:${input.phone}`;
+  const accountBucket = `login:acct:${identifier}`;
+  const ipBucket = `login:ip:${ip}`;
+  const limited =
+    (await isLimited(deps.db, { bucket: accountBucket, ...LOGIN_LIMITS.perAccount }, now)) ||
+    (await isLimited(deps.db, { bucket: ipBucket, ...LOGIN_LIMITS.perIp }, now));
+  if (limited) throw tooManyRequests("Too many failed login attempts; try again in 15 minutes", 15 * 60);
+
+  const user = input.email ? await findUserByEmail(deps.db, input.email) : await findUserByPhone(deps.db, input.phone!);
+  const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
+  if (!user || !ok) {
+    await recordHit(deps.db, accountBucket, now);
+    await recordHit(deps.db, ipBucket, now);
+    deps.log.info({ ip }, "Login failed");
+    throw INVALID();
+  }
+  await clearBucket(deps.db, accountBucket);
+  return user;
+}

@@ -1,0 +1,217 @@
+// The environment, parsed once into a typed, nested Config. Nothing else in the
+// server reads process.env: tests build a Config from their own variables.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ["true", "1", "yes"].includes(v)));
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== "" ? v.trim() : undefined));
+
+// 32 bytes, given as 64 hex characters or base64.
+const key32 = optionalText.refine((v) => v === undefined || decodeKey(v) !== null, {
+  message: "must be 32 bytes as 64 hex characters or base64",
+});
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: int(5000),
+  PUBLIC_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^/]+$/.test(v.replace(/\/$/, "")), {
+    message: "must be an origin such as https://app.example.com (no path)",
+  }),
+  DATABASE_URL: optionalText,
+  DATA_DIR: z.string().default("./data"),
+  SESSION_SECRET: optionalText.refine((v) => v === undefined || v.length >= 32, { message: "must be at least 32 characters" }),
+  SESSION_IDLE_MINUTES: int(24 * 60, 1),
+  TOKEN_ENCRYPTION_KEY: key32,
+  TOKEN_ENCRYPTION_KEY_VERSION: int(1, 1),
+  // Older keys still needed to read rows not yet re-encrypted: "1:<key>,2:<key>".
+  TOKEN_ENCRYPTION_PREVIOUS_KEYS: optionalText,
+  PLATFORM_MODE: z.enum(["sandbox", "live"]).optional(),
+  ALLOW_SANDBOX_IN_PRODUCTION: bool(false),
+  TRUST_PROXY: optionalText,
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  STATIC_DIR: optionalText,
+  OPS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: "must be at least 16 characters" }),
+  REQUIRE_PHONE_VERIFICATION: bool(true),
+  PHONE_VERIFICATION_MAX_AGE_MINUTES: int(60, 1),
+  SIGNUPS_PER_IP_PER_HOUR: int(20, 1),
+  SMTP_URL: optionalText,
+  MAIL_FROM: z.string().default("AgencyIQ <no-reply@agencyiq.local>"),
+  TWILIO_ACCOUNT_SID: optionalText,
+  TWILIO_AUTH_TOKEN: optionalText,
+  TWILIO_FROM: optionalText,
+  PLAN_STARTER_POSTS: int(12),
+  PLAN_GROWTH_POSTS: int(27),
+  PLAN_PROFESSIONAL_POSTS: int(52),
+  CYCLE_DAYS: int(30, 1),
+  CYCLE_NOTIFY_CRON: z.string().default("0 9 * * *"),
+  CYCLE_NOTIFY_TZ: z.string().default("Australia/Brisbane"),
+  CONNECTION_CHECK_INTERVAL_MINUTES: int(5),
+  TOKEN_REFRESH_MARGIN_MINUTES: int(15),
+  RUNNER_INTERVAL_SECONDS: int(60),
+  FACEBOOK_APP_ID: optionalText,
+  FACEBOOK_APP_SECRET: optionalText,
+  INSTAGRAM_APP_ID: optionalText,
+  INSTAGRAM_APP_SECRET: optionalText,
+  LINKEDIN_CLIENT_ID: optionalText,
+  LINKEDIN_CLIENT_SECRET: optionalText,
+  X_CLIENT_ID: optionalText,
+  X_CLIENT_SECRET: optionalText,
+  TWITTER_CONSUMER_KEY: optionalText,
+  TWITTER_CONSUMER_SECRET: optionalText,
+  GOOGLE_CLIENT_ID: optionalText,
+  GOOGLE_CLIENT_SECRET: optionalText,
+});
+
+type Env = Record<string, string | undefined>;
+
+export interface PlatformCredentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export type Config = ReturnType<typeof buildConfig>;
+
+export class ConfigError extends Error {}
+
+export function decodeKey(text: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return Buffer.from(text, "hex");
+  const b = Buffer.from(text, "base64");
+  return b.length === 32 ? b : null;
+}
+
+function credentials(id?: string, secret?: string): PlatformCredentials | undefined {
+  return id && secret ? { clientId: id, clientSecret: secret } : undefined;
+}
+
+/** Dev secrets are generated once and kept in DATA_DIR so sessions and tokens survive restarts. */
+function devSecrets(dataDir: string): { sessionSecret: string; tokenKey: string } {
+  const file = join(dataDir, "dev-secrets.json");
+  if (existsSync(file)) return JSON.parse(readFileSync(file, "utf8"));
+  mkdirSync(dataDir, { recursive: true });
+  const secrets = { sessionSecret: randomBytes(32).toString("hex"), tokenKey: randomBytes(32).toString("hex") };
+  writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
+  return secrets;
+}
+
+function parseTrustProxy(v: string | undefined): boolean | number | string {
+  if (v === undefined || v === "false") return false;
+  if (v === "true") return true;
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+function parsePreviousKeys(text: string | undefined): Map<number, Buffer> {
+  const keys = new Map<number, Buffer>();
+  for (const part of (text ?? "").split(",").filter(Boolean)) {
+    const [version, key] = part.split(":");
+    const buf = key ? decodeKey(key) : null;
+    if (!/^\d+$/.test(version ?? "") || !buf) {
+      throw new ConfigError("TOKEN_ENCRYPTION_PREVIOUS_KEYS: expected version:key pairs such as 1:<64 hex>");
+    }
+    keys.set(Number(version), buf);
+  }
+  return keys;
+}
+
+function buildConfig(e: z.infer<typeof envSchema>) {
+  const production = e.NODE_ENV === "production";
+  const dataDir = resolve(e.DATA_DIR);
+  const platforms = {
+    facebook: credentials(e.FACEBOOK_APP_ID, e.FACEBOOK_APP_SECRET),
+    instagram:
+      credentials(e.INSTAGRAM_APP_ID, e.INSTAGRAM_APP_SECRET) ?? credentials(e.FACEBOOK_APP_ID, e.FACEBOOK_APP_SECRET),
+    linkedin: credentials(e.LINKEDIN_CLIENT_ID, e.LINKEDIN_CLIENT_SECRET),
+    x: credentials(e.X_CLIENT_ID ?? e.TWITTER_CONSUMER_KEY, e.X_CLIENT_SECRET ?? e.TWITTER_CONSUMER_SECRET),
+    youtube: credentials(e.GOOGLE_CLIENT_ID, e.GOOGLE_CLIENT_SECRET),
+  };
+  const anyCredentials = Object.values(platforms).some(Boolean);
+  const platformMode = e.PLATFORM_MODE ?? (anyCredentials ? "live" : "sandbox");
+
+  const missing: string[] = [];
+  if (production) {
+    if (!e.DATABASE_URL) missing.push("DATABASE_URL (a PostgreSQL server; the embedded database is for development)");
+    if (!e.SESSION_SECRET) missing.push("SESSION_SECRET (at least 32 random characters)");
+    if (!e.TOKEN_ENCRYPTION_KEY) missing.push("TOKEN_ENCRYPTION_KEY (32 bytes: 64 hex characters or base64)");
+    if (!e.PUBLIC_URL) missing.push("PUBLIC_URL (the https origin users reach, base of every OAuth redirect)");
+    if (platformMode === "sandbox" && !e.ALLOW_SANDBOX_IN_PRODUCTION) {
+      missing.push(
+        "platform credentials for live mode (FACEBOOK_APP_ID/SECRET, LINKEDIN_CLIENT_ID/SECRET, X_CLIENT_ID/SECRET, GOOGLE_CLIENT_ID/SECRET), or PLATFORM_MODE=sandbox with ALLOW_SANDBOX_IN_PRODUCTION=true",
+      );
+    }
+  }
+  if (missing.length) {
+    throw new ConfigError(`Production needs:\n  - ${missing.join("\n  - ")}`);
+  }
+
+  const generated = !e.SESSION_SECRET || !e.TOKEN_ENCRYPTION_KEY ? devSecrets(dataDir) : undefined;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, "");
+
+  return {
+    env: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    publicUrl,
+    publicOrigin: new URL(publicUrl).origin,
+    dataDir,
+    staticDir: e.STATIC_DIR ? resolve(e.STATIC_DIR) : undefined,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    logLevel: e.LOG_LEVEL,
+    opsToken: e.OPS_TOKEN,
+    database: { url: e.DATABASE_URL, embeddedDir: join(dataDir, "pglite") },
+    session: {
+      secret: e.SESSION_SECRET ?? generated!.sessionSecret,
+      cookieName: "aiq.sid",
+      maxAgeMs: 7 * 24 * 60 * 60 * 1000,
+      idleTimeoutMs: e.SESSION_IDLE_MINUTES * 60 * 1000,
+      secureCookie: production || publicUrl.startsWith("https://"),
+    },
+    tokens: {
+      key: decodeKey(e.TOKEN_ENCRYPTION_KEY ?? generated!.tokenKey)!,
+      keyVersion: e.TOKEN_ENCRYPTION_KEY_VERSION,
+      previousKeys: parsePreviousKeys(e.TOKEN_ENCRYPTION_PREVIOUS_KEYS),
+      refreshMarginMs: e.TOKEN_REFRESH_MARGIN_MINUTES * 60 * 1000,
+    },
+    platforms: { mode: platformMode, allowSandboxInProduction: e.ALLOW_SANDBOX_IN_PRODUCTION, credentials: platforms },
+    auth: {
+      requirePhoneVerification: e.REQUIRE_PHONE_VERIFICATION,
+      phoneVerificationMaxAgeMs: e.PHONE_VERIFICATION_MAX_AGE_MINUTES * 60 * 1000,
+      signupsPerIpPerHour: e.SIGNUPS_PER_IP_PER_HOUR,
+    },
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM, outboxDir: join(dataDir, "outbox") },
+    sms: {
+      twilio:
+        e.TWILIO_ACCOUNT_SID && e.TWILIO_AUTH_TOKEN && e.TWILIO_FROM
+          ? { accountSid: e.TWILIO_ACCOUNT_SID, authToken: e.TWILIO_AUTH_TOKEN, from: e.TWILIO_FROM }
+          : undefined,
+    },
+    plans: {
+      starter: e.PLAN_STARTER_POSTS,
+      growth: e.PLAN_GROWTH_POSTS,
+      professional: e.PLAN_PROFESSIONAL_POSTS,
+    },
+    cycle: { days: e.CYCLE_DAYS, notifyCron: e.CYCLE_NOTIFY_CRON, notifyTimezone: e.CYCLE_NOTIFY_TZ },
+    jobs: {
+      connectionCheckMinutes: e.CONNECTION_CHECK_INTERVAL_MINUTES,
+      runnerSeconds: e.RUNNER_INTERVAL_SECONDS,
+    },
+  };
+}
+
+/** Parses the environment; throws ConfigError naming every variable that is wrong or missing. */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  - ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return buildConfig(parsed.data);
+}

@@ -1,0 +1,20 @@
+// Everything with an outside effect (clock, database, mail, SMS, HTTP to
+// platforms) is built once here and passed in, so tests can fix time and
+// watch side effects.
+import type { Config } from "./config.ts";
+import type { Database, Db } from "./db/index.ts";
+import type { Log } from "./log.ts";
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface Deps {
+  config: Config;
+  database: Database;
+  db: Db;
+  log: Log;
+  clock: Clock;
+}

@@ -1,0 +1,25 @@
+import { Router } from "express";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Deps } from "../deps.ts";
+import { MIGRATIONS_FOLDER, migrationsApplied } from "../db/migrate.ts";
+
+const expectedMigrations = (
+  JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as { entries: unknown[] }
+).entries.length;
+
+export function healthRoutes(deps: Deps): Router {
+  const r = Router();
+  r.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  r.get("/readyz", async (_req, res) => {
+    try {
+      const ready = await migrationsApplied(deps.database, expectedMigrations);
+      res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "migrations_pending" });
+    } catch {
+      res.status(503).json({ status: "database_unavailable" });
+    }
+  });
+  return r;
+}

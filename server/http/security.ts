@@ -1,0 +1,63 @@
+// Security middleware: headers, JSON-only bodies, same-origin writes, and a
+// guard that refuses traversal-shaped paths before anything resolves them.
+import express, { type RequestHandler } from "express";
+import helmet from "helmet";
+import { HttpError, sendError } from "./errors.ts";
+
+export const BODY_LIMIT = "100kb";
+
+export const securityHeaders = (): RequestHandler => helmet();
+
+export function jsonBody(): RequestHandler {
+  return express.json({ limit: BODY_LIMIT, strict: true, type: "application/json" });
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * State-changing requests from a browser must come from our own origin. Browsers
+ * always send Origin on POST/PUT/DELETE; a request with neither Origin nor
+ * Referer is not a browser's and carries no ambient cookie risk, so it passes.
+ */
+export function sameOriginWrites(publicOrigin: string): RequestHandler {
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method)) return next();
+    const source = req.get("origin") ?? refererOrigin(req.get("referer"));
+    if (source !== undefined && source !== publicOrigin) {
+      return sendError(res, new HttpError(403, "forbidden_origin", "Cross-origin request refused"));
+    }
+    next();
+  };
+}
+
+function refererOrigin(referer: string | undefined): string | undefined {
+  if (!referer) return undefined;
+  try {
+    return new URL(referer).origin;
+  } catch {
+    return "invalid";
+  }
+}
+
+/** Bodies must be JSON: a form or text body on a write is refused with 415. */
+export const requireJsonBodies: RequestHandler = (req, res, next) => {
+  const hasBody = Number(req.get("content-length") ?? 0) > 0 || req.get("transfer-encoding") !== undefined;
+  if (!SAFE_METHODS.has(req.method) && hasBody && !req.is("application/json")) {
+    return sendError(res, new HttpError(415, "unsupported_media_type", "Request bodies must be application/json"));
+  }
+  next();
+};
+
+/** Refuses paths that try to climb out of a folder or hide bytes (the seed's route parse leak). */
+export const safePaths: RequestHandler = (req, res, next) => {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(req.path);
+  } catch {
+    return sendError(res, new HttpError(400, "bad_path", "Malformed path"));
+  }
+  if (decoded.includes("\0") || decoded.includes("\\") || decoded.split("/").some((s) => s === ".." || s === ".")) {
+    return sendError(res, new HttpError(400, "bad_path", "Malformed path"));
+  }
+  next();
+};

@@ -1,0 +1,86 @@
+// Sessions live in PostgreSQL (table `sessions`) so they survive restarts and
+// are shared by every process. Cookie: HttpOnly, SameSite=Lax, Secure behind
+// https, 7-day absolute lifetime, plus an idle timeout (SESSION_IDLE_MINUTES,
+// default a day) enforced here because the store only knows the absolute expiry.
+import connectPgSimple from "connect-pg-simple";
+import { createHash } from "node:crypto";
+import type { Request, RequestHandler } from "express";
+import session from "express-session";
+import type { Config } from "../config.ts";
+import type { QueryPool } from "../db/index.ts";
+import type { Clock } from "../deps.ts";
+
+declare module "express-session" {
+  interface SessionData {
+    userId?: number;
+    establishedAt?: number;
+    lastSeenAt?: number;
+  }
+}
+
+export interface SessionHandle {
+  middleware: RequestHandler;
+  close(): void;
+}
+
+export function createSessions(config: Config, pool: QueryPool): SessionHandle {
+  const PgStore = connectPgSimple(session);
+  const store = new PgStore({
+    pool: pool as never,
+    tableName: "sessions",
+    createTableIfMissing: false,
+    // Expired rows are pruned by the store every 15 minutes.
+    pruneSessionInterval: 15 * 60,
+  });
+  const middleware = session({
+    store,
+    name: config.session.cookieName,
+    secret: config.session.secret,
+    resave: false,
+    saveUninitialized: false,
+    proxy: config.trustProxy !== false,
+    cookie: {
+      httpOnly: true,
+      sameSite: "lax",
+      secure: config.session.secureCookie,
+      maxAge: config.session.maxAgeMs,
+    },
+  });
+  return { middleware, close: () => store.close() };
+}
+
+/** Ends sessions idle for longer than the configured timeout; refreshes lastSeenAt at most once a minute. */
+export function idleTimeout(config: Config, clock: Clock): RequestHandler {
+  return (req, _res, next) => {
+    const s = req.session;
+    if (!s?.userId) return next();
+    const now = clock.now().getTime();
+    if (s.lastSeenAt && now - s.lastSeenAt > config.session.idleTimeoutMs) {
+      return s.regenerate((err) => next(err));
+    }
+    if (!s.lastSeenAt || now - s.lastSeenAt > 60_000) s.lastSeenAt = now;
+    next();
+  };
+}
+
+/** Swaps the session id (login, signup, privilege change) and keeps nothing of the old one. */
+export function regenerateSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
+}
+
+export function saveSession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
+}
+
+export function destroySession(req: Request): Promise<void> {
+  return new Promise((resolve, reject) => req.session.destroy((err) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * A stable, non-secret identifier of the session for the frontend's `sessionId`
+ * field: a hash of the id, so it can never be replayed as the cookie.
+ */
+export function publicSessionId(req: Request): string | null {
+  if (!req.session || !req.sessionID || req.session.establishedAt === undefined && req.session.userId === undefined) return null;
+  return createHash("sha256").update(req.sessionID).digest("hex").slice(0, 24);
+}

@@ -1,0 +1,93 @@
+// start(): config → database → migrations → app → jobs → listen; stop() in reverse.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { pathToFileURL } from "node:url";
+import type pino from "pino";
+import { createApp } from "./app.ts";
+import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { openDatabase } from "./db/index.ts";
+import { runMigrations } from "./db/migrate.ts";
+import { systemClock, type Clock, type Deps } from "./deps.ts";
+import { allJobs, startJobs } from "./jobs/index.ts";
+import { createLog } from "./log.ts";
+
+export interface StartOptions {
+  env?: Record<string, string | undefined>;
+  /** Overrides config.port; 0 picks a free port (tests). */
+  port?: number;
+  /** "memory" for a throwaway embedded database (tests). */
+  embeddedDir?: string;
+  clock?: Clock;
+  logDestination?: pino.DestinationStream;
+  /** Timers run unless false (tests drive jobs by hand). */
+  jobs?: boolean;
+}
+
+export interface Running {
+  url: string;
+  deps: Deps;
+  server: Server;
+  stop(): Promise<void>;
+}
+
+export async function start(options: StartOptions = {}): Promise<Running> {
+  const config: Config = loadConfig(options.env ?? process.env);
+  const log = createLog(config.logLevel, options.logDestination);
+  const database = await openDatabase({
+    url: config.database.url,
+    embeddedDir: options.embeddedDir ?? config.database.embeddedDir,
+  });
+  await runMigrations(database);
+  const deps: Deps = { config, database, db: database.db, log, clock: options.clock ?? systemClock };
+
+  const { app, sessions } = createApp(deps);
+  const jobs = options.jobs === false ? undefined : startJobs(deps, allJobs(deps));
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(options.port ?? config.port, () => resolve(s));
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info({ port, database: database.kind, platforms: config.platforms.mode }, "AgencyIQ listening");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await jobs?.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      sessions.close();
+      await database.close();
+    })());
+
+  return { url: `http://127.0.0.1:${port}`, deps, server, stop };
+}
+
+async function main(): Promise<void> {
+  let running: Running;
+  try {
+    running = await start();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const shutdown = (signal: string) => {
+    running.deps.log.info({ signal }, "Shutting down");
+    running.stop().then(
+      () => process.exit(0),
+      (err) => {
+        running.deps.log.error({ err }, "Shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGTERM", shutdown);
+  process.once("SIGINT", shutdown);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main();
+}

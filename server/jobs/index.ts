@@ -1,0 +1,43 @@
+// Registers every in-process timer with node-cron and stops them. Each job is
+// safe to run in several processes at once: coordination is in PostgreSQL.
+import cron, { type ScheduledTask } from "node-cron";
+import type { Deps } from "../deps.ts";
+import { pruneHits } from "../http/rate-limit.ts";
+
+export interface Job {
+  name: string;
+  /** A cron expression (node-cron: optional seconds field first). */
+  schedule: string;
+  timezone?: string;
+  run(deps: Deps): Promise<unknown>;
+}
+
+/** Every timer of the product; domains add theirs here. */
+export function allJobs(_deps: Deps): Job[] {
+  return [{ name: "prune-rate-limits", schedule: "17 * * * *", run: (d) => pruneHits(d.db, d.clock.now()) }];
+}
+
+export interface RunningJobs {
+  stop(): Promise<void>;
+}
+
+export function startJobs(deps: Deps, jobs: Job[]): RunningJobs {
+  const inFlight = new Set<Promise<unknown>>();
+  const tasks: ScheduledTask[] = jobs.map((job) =>
+    cron.schedule(
+      job.schedule,
+      async () => {
+        const p = job.run(deps).catch((err) => deps.log.error({ err, job: job.name }, "Job failed"));
+        inFlight.add(p);
+        await p.finally(() => inFlight.delete(p));
+      },
+      { name: job.name, timezone: job.timezone, noOverlap: true },
+    ),
+  );
+  return {
+    async stop() {
+      await Promise.all(tasks.map((t) => t.stop()));
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}

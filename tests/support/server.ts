@@ -1,0 +1,125 @@
+// Starts the real server (createApp + real database) on a free port for a test
+// file, with a controllable clock and captured log lines.
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { start, type Running } from "../../server/index.ts";
+import { Client } from "./client.ts";
+import { TestClock } from "./clock.ts";
+import { createTestDatabase, type TestDatabase } from "./database.ts";
+
+export const TEST_SECRETS = {
+  SESSION_SECRET: "test-session-secret-0123456789abcdef0123456789",
+  TOKEN_ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+};
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [k: string]: unknown;
+}
+
+export interface TestServer extends Running {
+  clock: TestClock;
+  dataDir: string;
+  database: TestDatabase;
+  /** Every log line written so far, parsed. */
+  logs: LogLine[];
+  /** The raw log text, to check nothing secret was written. */
+  rawLog(): string;
+  client(): Client;
+  /** Stops the server; keeps the database unless `dropDatabase` is true. */
+  close(options?: { dropDatabase?: boolean }): Promise<void>;
+}
+
+export interface TestServerOptions {
+  env?: Record<string, string | undefined>;
+  clock?: TestClock;
+  /** Reuse a database (restart tests); created fresh otherwise. */
+  database?: TestDatabase;
+  dataDir?: string;
+  jobs?: boolean;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = options.database ?? (await createTestDatabase());
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "aiq-test-"));
+  const port = await freePort();
+  const clock = options.clock ?? new TestClock(new Date());
+  const logs: LogLine[] = [];
+  let raw = "";
+  const sink = new Writable({
+    write(chunk, _enc, cb) {
+      const text = chunk.toString();
+      raw += text;
+      for (const line of text.split("\n").filter(Boolean)) logs.push(JSON.parse(line));
+      cb();
+    },
+  });
+  const running = await start({
+    env: {
+      NODE_ENV: "test",
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: dataDir,
+      DATABASE_URL: database.url,
+      LOG_LEVEL: "info",
+      REQUIRE_PHONE_VERIFICATION: "false",
+      // Every test user signs up from 127.0.0.1.
+      SIGNUPS_PER_IP_PER_HOUR: "100000",
+      ...TEST_SECRETS,
+      ...options.env,
+    },
+    port,
+    embeddedDir: database.url ? undefined : "memory",
+    clock,
+    logDestination: sink,
+    jobs: options.jobs ?? false,
+  });
+  return {
+    ...running,
+    clock,
+    dataDir,
+    database,
+    logs,
+    rawLog: () => raw,
+    client: () => new Client(running.url),
+    async close({ dropDatabase = true } = {}) {
+      await running.stop();
+      if (dropDatabase) {
+        await database.drop();
+        if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+let counter = 0;
+/** A unique, valid identity for a test user. */
+export function newIdentity(tag = "u") {
+  counter += 1;
+  const n = `${process.pid}${counter}`.slice(-8).padStart(8, "0");
+  return { email: `${tag}${process.pid}-${counter}@example.com`, phone: `+614${n}`, password: "correct horse battery" };
+}
+
+/** Signs a new user up (phone check off in tests) and returns its logged-in client. */
+export async function signedUpClient(server: TestServer, tag = "u") {
+  const id = newIdentity(tag);
+  const client = server.client();
+  const res = await client.post("/api/auth/signup", id);
+  if (res.status !== 201) throw new Error(`signup failed: ${res.status} ${res.text}`);
+  return { client, identity: id, user: res.body.user as { id: number; email: string; phone: string } };
+}
