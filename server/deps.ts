@@ -4,6 +4,8 @@
 import type { Config } from "./config.ts";
 import type { Database, Db } from "./db/index.ts";
 import type { Log } from "./log.ts";
+import type { Mailer } from "./notify/email.ts";
+import type { SmsSender } from "./notify/sms.ts";
 
 export interface Clock {
   now(): Date;
@@ -17,4 +19,6 @@ export interface Deps {
   db: Db;
   log: Log;
   clock: Clock;
+  mailer: Mailer;
+  sms: SmsSender;
 }

@@ -10,6 +10,8 @@ import { runMigrations } from "./db/migrate.ts";
 import { systemClock, type Clock, type Deps } from "./deps.ts";
 import { allJobs, startJobs } from "./jobs/index.ts";
 import { createLog } from "./log.ts";
+import { createMailer } from "./notify/email.ts";
+import { createSmsSender } from "./notify/sms.ts";
 
 export interface StartOptions {
   env?: Record<string, string | undefined>;
@@ -38,7 +40,15 @@ export async function start(options: StartOptions = {}): Promise<Running> {
     embeddedDir: options.embeddedDir ?? config.database.embeddedDir,
   });
   await runMigrations(database);
-  const deps: Deps = { config, database, db: database.db, log, clock: options.clock ?? systemClock };
+  const deps: Deps = {
+    config,
+    database,
+    db: database.db,
+    log,
+    clock: options.clock ?? systemClock,
+    mailer: createMailer(config, log),
+    sms: createSmsSender(config, log),
+  };
 
   const { app, sessions } = createApp(deps);
   const jobs = options.jobs === false ? undefined : startJobs(deps, allJobs(deps));
