@@ -1,0 +1,81 @@
+// Granting a plan (gift certificate, payment, operator): the subscription
+// starts now and a fresh cycle opens with the plan's full quota. Callers pass
+// their own transaction so the grant commits or rolls back with whatever
+// caused it (e.g. the certificate's `is_used` update).
+import { eq, sql } from "drizzle-orm";
+import { postLedger, users, type PlanName } from "../../shared/schema.ts";
+import { rowsOf, type DbOrTx } from "../db/index.ts";
+import { recordQuotaChange } from "./history.ts";
+
+export interface GrantPlanArgs {
+  userId: number;
+  plan: PlanName;
+  /** Where the subscription came from: "gift_certificate", "stripe", "ops"… (stored on the user). */
+  source: string;
+  now: Date;
+  /** Posts per cycle for a plan; usually `(p) => deps.config.plans[p]` (see plans.ts `quotaFor`). */
+  quotaFor: (plan: PlanName) => number;
+}
+
+export interface GrantResult {
+  plan: PlanName;
+  quota: number;
+  remainingPosts: number;
+  cycleStart: Date;
+}
+
+/**
+ * Sets the user's plan (active, starting `now`), opens or resets the ledger
+ * to (quota, used 0, period_start now), mirrors it on users.remaining_posts /
+ * total_posts and writes quota_history. Throws if the user does not exist.
+ * Run it inside the caller's transaction.
+ */
+export async function grantPlan(tx: DbOrTx, args: GrantPlanArgs): Promise<GrantResult> {
+  const { userId, plan, source, now } = args;
+  const quota = args.quotaFor(plan);
+  if (!Number.isInteger(quota) || quota < 0) throw new Error(`invalid quota ${quota} for plan ${plan}`);
+
+  // Lock the user row first: concurrent grants (or a grant racing a cycle
+  // close) for one user take turns, so the history's "previous" is true.
+  const locked = rowsOf<{ remaining_posts: number; total_posts: number }>(
+    await tx.execute(sql`select remaining_posts, total_posts from users where id = ${userId} for update`),
+  );
+  const user = locked[0];
+  if (!user) throw new Error(`grantPlan: user ${userId} not found`);
+  const [ledger] = await tx
+    .select({ quota: postLedger.quota, usedPosts: postLedger.usedPosts })
+    .from(postLedger)
+    .where(eq(postLedger.userId, userId));
+  const previousTotal = ledger ? ledger.quota : user.total_posts;
+  const previousRemaining = ledger ? Math.max(ledger.quota - ledger.usedPosts, 0) : user.remaining_posts;
+
+  await tx
+    .insert(postLedger)
+    .values({ userId, quota, usedPosts: 0, periodStart: now, updatedAt: now })
+    .onConflictDoUpdate({
+      target: postLedger.userId,
+      set: { quota, usedPosts: 0, periodStart: now, updatedAt: now },
+    });
+  await tx
+    .update(users)
+    .set({
+      subscriptionPlan: plan,
+      subscriptionActive: true,
+      subscriptionStart: now,
+      subscriptionSource: source,
+      totalPosts: quota,
+      remainingPosts: quota,
+      updatedAt: now,
+    })
+    .where(eq(users.id, userId));
+  await recordQuotaChange(tx, {
+    userId,
+    previousTotal,
+    newTotal: quota,
+    previousRemaining,
+    newRemaining: quota,
+    reason: `plan_granted:${plan}:${source}`,
+    at: now,
+  });
+  return { plan, quota, remainingPosts: quota, cycleStart: now };
+}
