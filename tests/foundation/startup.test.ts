@@ -1,0 +1,74 @@
+// Start-up: a fresh checkout with nothing configured runs; production without
+// its secrets stops at once naming them; two servers migrating one empty
+// PostgreSQL database at once apply the schema once.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import pg from "pg";
+import { createTestDatabase, needsRealPostgres } from "../support/database.ts";
+import { spawnProcess, spawnServer } from "../support/process.ts";
+import { freePort, TEST_SECRETS } from "../support/server.ts";
+
+describe("start-up", () => {
+  it("starts with nothing configured (embedded database, sandbox) and answers /readyz", async () => {
+    // A folder of its own stands in for a fresh clone's working directory: ./data is created there.
+    const cwd = mkdtempSync(join(tmpdir(), "aiq-fresh-"));
+    const port = await freePort();
+    const server = await spawnServer({ env: { PORT: String(port) }, cwd, port, timeoutMs: 90_000 });
+    try {
+      const ready = await fetch(`${server.url}/readyz`);
+      assert.equal(ready.status, 200);
+      assert.deepEqual(await ready.json(), { status: "ready" });
+      assert.ok(readdirSync(join(cwd, "data")).includes("pglite"), "embedded database created in ./data");
+      assert.ok(readdirSync(join(cwd, "data")).includes("dev-secrets.json"), "dev secrets generated once");
+    } finally {
+      assert.equal(await server.kill("SIGTERM"), 0, "SIGTERM shuts down cleanly");
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it("NODE_ENV=production without its settings stops at once and lists what production needs", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "aiq-prod-"));
+    const p = spawnProcess({ env: { NODE_ENV: "production" }, cwd });
+    const code = await p.exited;
+    assert.equal(code, 1);
+    for (const name of ["DATABASE_URL", "SESSION_SECRET", "TOKEN_ENCRYPTION_KEY", "PUBLIC_URL", "ALLOW_SANDBOX_IN_PRODUCTION"]) {
+      assert.match(p.output(), new RegExp(name));
+    }
+    assert.doesNotMatch(p.output(), /at .*\.ts:\d+/, "no stack trace");
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it("a wrong value stops start-up naming the variable", async () => {
+    const p = spawnProcess({ env: { PORT: "not-a-port", DATA_DIR: mkdtempSync(join(tmpdir(), "aiq-bad-")) } });
+    assert.equal(await p.exited, 1);
+    assert.match(p.output(), /PORT/);
+  });
+
+  it("two servers starting together on one empty database both come up; the schema is applied once", { skip: needsRealPostgres }, async () => {
+    const db = await createTestDatabase();
+    const ports = [await freePort(), await freePort()];
+    const servers = await Promise.all(
+      ports.map((port) =>
+        spawnServer({
+          port,
+          env: { PORT: String(port), DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), "aiq-m-")), ...TEST_SECRETS },
+        }),
+      ),
+    );
+    try {
+      for (const s of servers) assert.equal((await fetch(`${s.url}/readyz`)).status, 200);
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      const applied = await c.query("select count(*)::int as n from drizzle.__drizzle_migrations");
+      const journal = readdirSync(new URL("../../database/migrations", import.meta.url)).filter((f) => f.endsWith(".sql"));
+      assert.equal(applied.rows[0].n, journal.length);
+      await c.end();
+    } finally {
+      await Promise.all(servers.map((s) => s.kill()));
+      await db.drop();
+    }
+  });
+});
