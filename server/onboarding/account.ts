@@ -1,0 +1,67 @@
+// The logged-in user's phone change and subscription cancellation.
+import { and, eq, inArray } from "drizzle-orm";
+import { platformConnections, posts, users, type PostStatus, type User } from "../../shared/schema.ts";
+import { findUserByPhone } from "../auth/queries.ts";
+import type { Deps } from "../deps.ts";
+import { badRequest, conflict } from "../http/errors.ts";
+import { checkCode } from "./verification.ts";
+
+const phoneTaken = () => conflict("phone_taken", "This phone number belongs to another account");
+
+/** PostgreSQL's unique_violation, on node-postgres or PGlite, wrapped by Drizzle or not. */
+function isUniqueViolation(err: unknown): boolean {
+  for (let e: any = err; e; e = e.cause) if (e.code === "23505") return true;
+  return false;
+}
+
+export async function updatePhone(deps: Deps, user: User, input: { email: string; newPhone: string; verificationCode: string }): Promise<User> {
+  if (input.email !== user.email.toLowerCase()) {
+    throw badRequest("email_mismatch", "email does not match the logged-in account", [{ path: "email", message: "must be your account's email" }]);
+  }
+  if (input.newPhone === user.phone) throw badRequest("same_phone", "This is already your phone number");
+  // Checked before the code so a taken number does not burn the user's code.
+  if (await findUserByPhone(deps.db, input.newPhone)) throw phoneTaken();
+  await checkCode(deps, input.newPhone, input.verificationCode);
+  const now = deps.clock.now();
+  try {
+    const [updated] = await deps.db
+      .update(users)
+      .set({ phone: input.newPhone, phoneVerifiedAt: now, updatedAt: now })
+      .where(eq(users.id, user.id))
+      .returning();
+    return updated!;
+  } catch (err) {
+    // Another account took the number between the check and the update.
+    if (isUniqueViolation(err)) throw phoneTaken();
+    throw err;
+  }
+}
+
+/**
+ * Statuses removed on cancellation: everything that has not reached a
+ * platform. `publishing` and `unknown` stay — they may already be live and the
+ * runner must still settle them — and `published` is history.
+ */
+export const UNPUBLISHED: PostStatus[] = ["draft", "approved", "failed", "paused"];
+
+export interface CancellationSummary {
+  platformConnectionsRevoked: number;
+  postsDeleted: number;
+}
+
+export async function cancelSubscription(deps: Deps, user: User): Promise<CancellationSummary> {
+  const now = deps.clock.now();
+  return deps.db.transaction(async (tx) => {
+    const connections = await tx
+      .update(platformConnections)
+      .set({ isActive: false, status: "disconnected", updatedAt: now })
+      .where(and(eq(platformConnections.userId, user.id), eq(platformConnections.isActive, true)))
+      .returning({ id: platformConnections.id });
+    const deleted = await tx
+      .delete(posts)
+      .where(and(eq(posts.userId, user.id), inArray(posts.status, UNPUBLISHED)))
+      .returning({ id: posts.id });
+    await tx.update(users).set({ subscriptionActive: false, updatedAt: now }).where(eq(users.id, user.id));
+    return { platformConnectionsRevoked: connections.length, postsDeleted: deleted.length };
+  });
+}

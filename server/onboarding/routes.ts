@@ -1,0 +1,80 @@
+// Onboarding endpoints of API.md: verification codes, phone change, gift
+// certificates, cancellation. HTTP only: parse, call the service, format.
+import { Router, type Request } from "express";
+import { z } from "zod";
+import { accountOf, requireUser } from "../auth/middleware.ts";
+import { findUserById } from "../auth/queries.ts";
+import type { Deps } from "../deps.ts";
+import { regenerateSession, saveSession } from "../http/session.ts";
+import { parseBody } from "../http/validate.ts";
+import { cancelSubscription, updatePhone } from "./account.ts";
+import { formatCancellation, formatRedemption } from "./format.ts";
+import { redeemCertificate } from "./gift-service.ts";
+import { phoneField } from "./phone.ts";
+import { checkCode, sendCode } from "./verification.ts";
+
+const email = z.string().trim().toLowerCase().pipe(z.email({ message: "must be a valid email address" })).pipe(z.string().max(254));
+const password = z.string().min(8, "must be at least 8 characters").max(128, "must be at most 128 characters");
+const code = z.string().trim().regex(/^\d{6}$/, "must be the 6-digit code from the text message");
+
+const sendCodeBody = z.strictObject({ phone: phoneField });
+const verifyCodeBody = z.strictObject({ phone: phoneField, code });
+const updatePhoneBody = z.strictObject({ email, newPhone: phoneField, verificationCode: code });
+const redeemBody = z.strictObject({
+  code: z.string().min(1, "is required").max(100),
+  email: email.optional(),
+  password: password.optional(),
+  phone: phoneField.optional(),
+});
+const emptyBody = z.strictObject({});
+
+const ipOf = (req: Request) => req.ip ?? "unknown";
+
+export function onboardingRoutes(deps: Deps): Router {
+  const r = Router();
+  const mustBeUser = requireUser(deps);
+
+  r.post("/api/send-code", async (req, res) => {
+    const { phone } = parseBody(sendCodeBody, req);
+    await sendCode(deps, phone, ipOf(req));
+    res.json({ success: true, message: "Verification code sent" });
+  });
+
+  // The seed's path and the documented one.
+  for (const path of ["/api/verify-code", "/verify-code"]) {
+    r.post(path, async (req, res) => {
+      const body = parseBody(verifyCodeBody, req);
+      await checkCode(deps, body.phone, body.code);
+      res.json({ success: true });
+    });
+  }
+
+  r.post("/api/update-phone", mustBeUser, async (req, res) => {
+    const body = parseBody(updatePhoneBody, req);
+    const user = await updatePhone(deps, accountOf(req), body);
+    res.json({ success: true, newPhone: user.phone });
+  });
+
+  r.post("/api/redeem-gift-certificate", async (req, res) => {
+    const body = parseBody(redeemBody, req);
+    const user = req.session?.userId ? await findUserById(deps.db, req.session.userId) : undefined;
+    const result = await redeemCertificate(deps, body, { user, ip: ipOf(req), userAgent: req.get("user-agent") ?? null });
+    // A new plan (and, for a new account, a login) is a privilege change: new session id.
+    await regenerateSession(req);
+    req.session.userId = result.user.id;
+    req.session.lastSeenAt = deps.clock.now().getTime();
+    await saveSession(req);
+    deps.log.info({ userId: result.user.id, plan: result.plan, created: result.created }, "Gift certificate redeemed");
+    res.json(formatRedemption(result));
+  });
+
+  r.post("/api/cancel-subscription", mustBeUser, async (req, res) => {
+    parseBody(emptyBody, req);
+    const user = accountOf(req);
+    const summary = await cancelSubscription(deps, user);
+    deps.log.info({ userId: user.id, ...summary }, "Subscription cancelled");
+    res.json(formatCancellation(summary));
+  });
+
+  return r;
+}
