@@ -2,6 +2,8 @@
 import express, { type Express } from "express";
 import type { Deps } from "./deps.ts";
 import { authRoutes } from "./auth/routes.ts";
+import { onboardingRoutes } from "./onboarding/routes.ts";
+import { quotaRoutes } from "./quota/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
