@@ -3,6 +3,7 @@
 import cron, { type ScheduledTask } from "node-cron";
 import type { Deps } from "../deps.ts";
 import { pruneHits } from "../http/rate-limit.ts";
+import { quotaJobs } from "../quota/jobs.ts";
 
 export interface Job {
   name: string;
@@ -14,7 +15,10 @@ export interface Job {
 
 /** Every timer of the product; domains add theirs here. */
 export function allJobs(_deps: Deps): Job[] {
-  return [{ name: "prune-rate-limits", schedule: "17 * * * *", run: (d) => pruneHits(d.db, d.clock.now()) }];
+  return [
+    { name: "prune-rate-limits", schedule: "17 * * * *", run: (d) => pruneHits(d.db, d.clock.now()) },
+    ...quotaJobs(_deps),
+  ];
 }
 
 export interface RunningJobs {

@@ -35,19 +35,18 @@ export async function grantPlan(tx: DbOrTx, args: GrantPlanArgs): Promise<GrantR
   const quota = args.quotaFor(plan);
   if (!Number.isInteger(quota) || quota < 0) throw new Error(`invalid quota ${quota} for plan ${plan}`);
 
-  // Lock the user row first: concurrent grants (or a grant racing a cycle
-  // close) for one user take turns, so the history's "previous" is true.
-  const locked = rowsOf<{ remaining_posts: number; total_posts: number }>(
+  // Lock the ledger row, then the user row — the order every quota change
+  // uses (reserve, release, cycle close), so they take turns without
+  // deadlocking and the history's "previous" values are true.
+  const [ledger] = rowsOf<{ quota: number; used_posts: number }>(
+    await tx.execute(sql`select quota, used_posts from post_ledger where user_id = ${userId} for update`),
+  );
+  const [user] = rowsOf<{ remaining_posts: number; total_posts: number }>(
     await tx.execute(sql`select remaining_posts, total_posts from users where id = ${userId} for update`),
   );
-  const user = locked[0];
   if (!user) throw new Error(`grantPlan: user ${userId} not found`);
-  const [ledger] = await tx
-    .select({ quota: postLedger.quota, usedPosts: postLedger.usedPosts })
-    .from(postLedger)
-    .where(eq(postLedger.userId, userId));
   const previousTotal = ledger ? ledger.quota : user.total_posts;
-  const previousRemaining = ledger ? Math.max(ledger.quota - ledger.usedPosts, 0) : user.remaining_posts;
+  const previousRemaining = ledger ? Math.max(ledger.quota - ledger.used_posts, 0) : user.remaining_posts;
 
   await tx
     .insert(postLedger)

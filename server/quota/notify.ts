@@ -1,0 +1,110 @@
+// Cycle notify: once a day (CYCLE_NOTIFY_CRON in CYCLE_NOTIFY_TZ), every user
+// whose cycle ends within the next 24 hours gets one email inviting them to
+// approve or edit the next cycle's schedule.
+//
+// Exactly one email per user per cycle across processes and ticks: a row in
+// email_notifications (unique user/kind/dedupe_key, the key naming the cycle)
+// is inserted first with ON CONFLICT DO NOTHING and only the process whose
+// insert went in sends. If the send then fails, the row is deleted again so a
+// later tick or POST /api/cycle-notify can retry: we prefer a rare duplicate
+// (SMTP accepted the message but the call still failed) to a user who never
+// hears that the cycle is ending. A crash between insert and send loses that
+// one email (at most once).
+import { sql } from "drizzle-orm";
+import type { Config } from "../config.ts";
+import { rowsOf, type Db } from "../db/index.ts";
+import type { Log } from "../log.ts";
+import type { Mailer } from "../notify/email.ts";
+import { cycleAt, cycleLengthMs, type Cycle } from "./cycle.ts";
+
+export const CYCLE_NOTIFY_KIND = "cycle_notify";
+const WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface NotifyDeps {
+  db: Db;
+  config: Pick<Config, "cycle" | "publicUrl">;
+  log: Log;
+  mailer: Mailer;
+}
+
+export interface NotifyResult {
+  /** Users whose cycle ends within the next day. */
+  due: number;
+  sent: number;
+  /** Already notified for this cycle (by this or another process). */
+  alreadySent: number;
+  failed: number;
+}
+
+interface Candidate {
+  id: number;
+  email: string;
+  phone: string;
+  subscription_start: Date | string;
+}
+
+/** Active users whose current cycle ends in (now, now + 24h]. */
+async function dueUsers(deps: NotifyDeps, now: Date): Promise<{ user: Candidate; cycle: Cycle }[]> {
+  const lengthMs = cycleLengthMs(deps.config);
+  const nowIso = now.toISOString();
+  const lengthS = lengthMs / 1000;
+  // The SQL narrows by the same arithmetic as cycleAt; the JS check below is the authority.
+  const rows = rowsOf<Candidate>(
+    await deps.db.execute(sql`
+      select id, email, phone, subscription_start from users
+      where subscription_active and subscription_start is not null and subscription_start <= ${nowIso}::timestamptz
+        and extract(epoch from subscription_start)
+            + (floor((extract(epoch from ${nowIso}::timestamptz) - extract(epoch from subscription_start)) / ${lengthS}) + 1) * ${lengthS}
+            - extract(epoch from ${nowIso}::timestamptz) <= ${WINDOW_MS / 1000 + 1}
+      order by id`),
+  );
+  return rows
+    .map((user) => ({ user, cycle: cycleAt(new Date(user.subscription_start), now, lengthMs) }))
+    .filter(({ cycle }) => cycle.end.getTime() - now.getTime() <= WINDOW_MS && cycle.end.getTime() > now.getTime());
+}
+
+function message(deps: NotifyDeps, cycle: Cycle) {
+  const when = new Intl.DateTimeFormat("en-AU", {
+    dateStyle: "full",
+    timeStyle: "short",
+    timeZone: deps.config.cycle.notifyTimezone,
+  }).format(cycle.end);
+  return {
+    subject: "Your next AgencyIQ cycle starts tomorrow — review your schedule",
+    text:
+      `Your current ${deps.config.cycle.days}-day posting cycle ends on ${when}.\n\n` +
+      `Please approve or edit the posts scheduled for your next cycle:\n${deps.config.publicUrl}/schedule\n\n` +
+      `— AgencyIQ`,
+  };
+}
+
+export async function runCycleNotify(deps: NotifyDeps, now: Date): Promise<NotifyResult> {
+  const due = await dueUsers(deps, now);
+  const result: NotifyResult = { due: due.length, sent: 0, alreadySent: 0, failed: 0 };
+  for (const { user, cycle } of due) {
+    const dedupeKey = `cycle:${cycle.start.toISOString()}`;
+    const [claimed] = rowsOf<{ id: number }>(
+      await deps.db.execute(sql`
+        insert into email_notifications (user_id, kind, dedupe_key, sent_at)
+        values (${user.id}, ${CYCLE_NOTIFY_KIND}, ${dedupeKey}, ${now.toISOString()}::timestamptz)
+        on conflict (user_id, kind, dedupe_key) do nothing
+        returning id`),
+    );
+    if (!claimed) {
+      result.alreadySent += 1;
+      continue;
+    }
+    try {
+      await deps.mailer.send({ to: user.email, ...message(deps, cycle) });
+    } catch (err) {
+      // Give the slot back so a later run can retry (see the header).
+      await deps.db.execute(sql`delete from email_notifications where id = ${claimed.id}`);
+      deps.log.warn({ err, userId: user.id }, "Cycle notify email failed; will retry on the next run");
+      result.failed += 1;
+      continue;
+    }
+    result.sent += 1;
+    deps.log.info({ userId: user.id, cycleEnd: cycle.end }, `Cycle notify ${user.phone}`);
+  }
+  return result;
+}
