@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { z } from "zod";
+import { CREDENTIAL_VARIABLES, liveUrls, SANDBOX_CREDENTIALS, sandboxUrls } from "./platforms/endpoints.ts";
 
 const bool = (fallback: boolean) =>
   z
@@ -70,6 +71,12 @@ const envSchema = z.object({
   TWITTER_CONSUMER_SECRET: optionalText,
   GOOGLE_CLIENT_ID: optionalText,
   GOOGLE_CLIENT_SECRET: optionalText,
+  // Where the server reaches the sandbox: PUBLIC_URL/sandbox (mounted) unless a standalone one is named.
+  PLATFORM_SANDBOX_URL: optionalText,
+  SANDBOX_PORT: int(5055),
+  PLATFORM_HTTP_TIMEOUT_MS: int(20_000, 100),
+  FACEBOOK_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").default("v21.0"),
+  LINKEDIN_API_VERSION: z.string().regex(/^\d{6}$/, "must be YYYYMM").default("202510"),
 });
 
 type Env = Record<string, string | undefined>;
@@ -152,6 +159,16 @@ function buildConfig(e: z.infer<typeof envSchema>) {
     throw new ConfigError(`Production needs:\n  - ${missing.join("\n  - ")}`);
   }
 
+  const versions = { graph: e.FACEBOOK_GRAPH_VERSION, linkedin: e.LINKEDIN_API_VERSION };
+  const sandboxUrl = (e.PLATFORM_SANDBOX_URL ?? `${(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, "")}/sandbox`).replace(/\/$/, "");
+  const platformCredentials = platformMode === "sandbox" ? SANDBOX_CREDENTIALS : platforms;
+  // Live mode: a platform without credentials is disabled, with the variables that would enable it.
+  const disabled = Object.fromEntries(
+    Object.entries(platformCredentials)
+      .filter(([, c]) => !c)
+      .map(([p]) => [p, `${p} is disabled: set ${CREDENTIAL_VARIABLES[p as keyof typeof CREDENTIAL_VARIABLES]}`]),
+  ) as Partial<Record<keyof typeof platforms, string>>;
+
   const generated = !e.SESSION_SECRET || !e.TOKEN_ENCRYPTION_KEY ? devSecrets(dataDir) : undefined;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, "");
 
@@ -180,7 +197,16 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       previousKeys: parsePreviousKeys(e.TOKEN_ENCRYPTION_PREVIOUS_KEYS),
       refreshMarginMs: e.TOKEN_REFRESH_MARGIN_MINUTES * 60 * 1000,
     },
-    platforms: { mode: platformMode, allowSandboxInProduction: e.ALLOW_SANDBOX_IN_PRODUCTION, credentials: platforms },
+    platforms: {
+      mode: platformMode,
+      allowSandboxInProduction: e.ALLOW_SANDBOX_IN_PRODUCTION,
+      credentials: platformCredentials as Record<keyof typeof platforms, PlatformCredentials | undefined>,
+      disabled,
+      urls: platformMode === "sandbox" ? sandboxUrls(sandboxUrl, versions) : liveUrls(versions),
+      versions,
+      timeoutMs: e.PLATFORM_HTTP_TIMEOUT_MS,
+      sandbox: { url: sandboxUrl, port: e.SANDBOX_PORT },
+    },
     auth: {
       requirePhoneVerification: e.REQUIRE_PHONE_VERIFICATION,
       phoneVerificationMaxAgeMs: e.PHONE_VERIFICATION_MAX_AGE_MINUTES * 60 * 1000,

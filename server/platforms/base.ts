@@ -1,0 +1,119 @@
+// What every adapter shares: its context, the OAuth options, the token
+// endpoint call, and turning "expires in N seconds" into dates.
+import type { Platform } from "../../shared/schema.ts";
+import type { Clock } from "../deps.ts";
+import type { ApiVersions, PlatformCredentials, PlatformUrls } from "./endpoints.ts";
+import { PlatformError } from "./errors.ts";
+import type { PlatformHttp } from "./http.ts";
+import type { OAuthOptions, OAuthTokens } from "./types.ts";
+
+export interface AdapterContext {
+  platform: Platform;
+  urls: PlatformUrls;
+  credentials?: PlatformCredentials;
+  disabledReason?: string;
+  clock: Clock;
+  http: PlatformHttp;
+  publicUrl: string;
+  versions: ApiVersions;
+}
+
+export interface OAuthSpec {
+  scope: string[];
+  scopeSeparator: string;
+  pkce: boolean;
+  clientAuth: "body" | "basic";
+  authorizationParams?: Record<string, string>;
+  maxStateLength?: number;
+}
+
+export function credentialsOf(ctx: AdapterContext): { clientId: string; clientSecret: string } {
+  if (!ctx.credentials) {
+    throw new PlatformError(ctx.platform, "platform_disabled", "permanent", ctx.disabledReason ?? `${ctx.platform} is disabled`);
+  }
+  return ctx.credentials;
+}
+
+export function oauthOptions(ctx: AdapterContext, spec: OAuthSpec): OAuthOptions {
+  const c = credentialsOf(ctx);
+  return {
+    authorizationURL: ctx.urls.authorize,
+    tokenURL: ctx.urls.token,
+    clientID: c.clientId,
+    clientSecret: c.clientSecret,
+    callbackURL: `${ctx.publicUrl}/auth/${ctx.platform}/callback`,
+    scope: spec.scope,
+    scopeSeparator: spec.scopeSeparator,
+    pkce: spec.pkce,
+    clientAuth: spec.clientAuth,
+    authorizationParams: spec.authorizationParams ?? {},
+    ...(spec.maxStateLength ? { maxStateLength: spec.maxStateLength } : {}),
+  };
+}
+
+/** POSTs a form to the token endpoint with the client credentials where the platform wants them. */
+export async function tokenCall(
+  ctx: AdapterContext,
+  spec: OAuthSpec,
+  endpoint: string,
+  form: Record<string, string | undefined>,
+): Promise<OAuthTokens> {
+  const c = credentialsOf(ctx);
+  const reply =
+    spec.clientAuth === "basic"
+      ? await ctx.http.request(endpoint, ctx.urls.token, {
+          form: { ...form, client_id: c.clientId },
+          basic: { user: c.clientId, password: c.clientSecret },
+        })
+      : await ctx.http.request(endpoint, ctx.urls.token, {
+          form: { ...form, client_id: c.clientId, client_secret: c.clientSecret },
+        });
+  return parseTokens(ctx.platform, reply.body);
+}
+
+export function exchangeCodeWith(ctx: AdapterContext, spec: OAuthSpec) {
+  return (input: { code: string; codeVerifier?: string }) =>
+    tokenCall(ctx, spec, "token", {
+      grant_type: "authorization_code",
+      code: input.code,
+      redirect_uri: `${ctx.publicUrl}/auth/${ctx.platform}/callback`,
+      code_verifier: input.codeVerifier,
+    });
+}
+
+export function parseTokens(platform: Platform, body: any): OAuthTokens {
+  if (!body || typeof body.access_token !== "string") {
+    throw new PlatformError(platform, "bad_token_response", "transient", `${platform}: token response without access_token`);
+  }
+  const num = (v: unknown) => (v === undefined || v === null || v === "" ? undefined : Number(v));
+  const scope = typeof body.scope === "string" ? body.scope.split(/[ ,]+/).filter(Boolean) : undefined;
+  return {
+    accessToken: body.access_token,
+    ...(typeof body.refresh_token === "string" ? { refreshToken: body.refresh_token } : {}),
+    ...(num(body.expires_in) !== undefined ? { expiresIn: num(body.expires_in) } : {}),
+    ...(num(body.refresh_token_expires_in) !== undefined ? { refreshTokenExpiresIn: num(body.refresh_token_expires_in) } : {}),
+    ...(scope ? { scope } : {}),
+  };
+}
+
+/**
+ * Builds OAuthTokens from a passport verify callback (accessToken, refreshToken, params).
+ * `params` is the raw token response passport hands over.
+ */
+export function tokensFromPassport(accessToken: string, refreshToken: string | undefined, params: Record<string, unknown>): OAuthTokens {
+  const t = parseTokens("facebook", { ...params, access_token: accessToken });
+  return refreshToken ? { ...t, refreshToken } : t;
+}
+
+export function inSeconds(now: Date, seconds: number | undefined): Date | null {
+  return seconds === undefined || !Number.isFinite(seconds) || seconds <= 0 ? null : new Date(now.getTime() + seconds * 1000);
+}
+
+export function mediaKind(post: { mediaUrl?: string | null; mediaType?: string | null }): "image" | "video" | null {
+  if (!post.mediaUrl) return null;
+  const t = (post.mediaType ?? "").toLowerCase();
+  if (t.startsWith("video")) return "video";
+  if (t.startsWith("image")) return "image";
+  if (/\.(mp4|mov|m4v|webm|avi|mkv)(\?|$)/i.test(post.mediaUrl)) return "video";
+  return "image";
+}

@@ -1,0 +1,106 @@
+// Facebook Pages: Facebook Login → 60-day user token → a Page token that does
+// not expire; posts go to the Page's feed (or photos, with an image).
+import { exchangeCodeWith, mediaKind, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { ContentRejectedError, PlatformError } from "./errors.ts";
+import { chooseFrom, classifyGraph, debugToken, insightValue, META_SPEC, pagesOf, reconnectRequired } from "./graph.ts";
+import type { ContentProblem, PlatformAdapter, PostInput } from "./types.ts";
+
+const SPEC: OAuthSpec = {
+  ...META_SPEC,
+  scope: ["public_profile", "pages_show_list", "pages_manage_posts", "pages_read_engagement"],
+};
+const MAX_MESSAGE = 63_206;
+
+export function facebookAdapter(ctx: AdapterContext): PlatformAdapter {
+  const now = () => ctx.clock.now();
+  const pageOf = (conn: { metadata: Record<string, unknown>; platformUserId: string }) =>
+    String(conn.metadata.pageId ?? conn.platformUserId);
+
+  const checkContent = (post: PostInput): ContentProblem[] => {
+    const problems: ContentProblem[] = [];
+    const length = [...post.content].length;
+    if (!post.content.trim() && !post.mediaUrl && !post.link) {
+      problems.push({ code: "facebook_empty", field: "content", message: "A Facebook post needs text, a link or media" });
+    }
+    if (length > MAX_MESSAGE) {
+      problems.push({ code: "facebook_too_long", field: "content", message: `Facebook posts are limited to ${MAX_MESSAGE} characters`, limit: MAX_MESSAGE, actual: length });
+    }
+    return problems;
+  };
+
+  return {
+    platform: "facebook",
+    displayName: "Facebook",
+    enabled: Boolean(ctx.credentials),
+    ...(ctx.disabledReason ? { disabledReason: ctx.disabledReason } : {}),
+    oauth: () => oauthOptions(ctx, SPEC),
+    exchangeCode: exchangeCodeWith(ctx, SPEC),
+
+    async shapeConnection(tokens, shape) {
+      const { userId, pages, scopes } = await pagesOf(ctx, tokens);
+      if (pages.length === 0) {
+        throw new PlatformError("facebook", "no_facebook_page", "permanent", "This Facebook account manages no Page: create a Page or grant access to one, then reconnect");
+      }
+      const candidates = pages.map((p) => ({
+        id: p.id,
+        name: p.name,
+        connection: {
+          platformUserId: p.id,
+          platformUsername: p.name,
+          accessToken: p.accessToken,
+          refreshToken: null,
+          // A Page token obtained from a long-lived user token does not expire.
+          expiresAt: null,
+          refreshTokenExpiresAt: null,
+          scopes,
+          metadata: { pageId: p.id, pageName: p.name, facebookUserId: userId },
+        },
+      }));
+      return chooseFrom(ctx, candidates, shape);
+    },
+
+    refresh: async () => reconnectRequired(ctx),
+    validate: (conn) => debugToken(ctx, conn),
+
+    async publish(conn, post) {
+      const problems = checkContent(post);
+      if (problems.length) throw new ContentRejectedError("facebook", problems);
+      const page = pageOf(conn);
+      const kind = mediaKind(post);
+      const r =
+        kind === "image"
+          ? await ctx.http.request("publish", `${ctx.urls.api}/${page}/photos`, { form: { url: post.mediaUrl!, caption: post.content }, bearer: conn.accessToken })
+          : kind === "video"
+            ? await ctx.http.request("publish", `${ctx.urls.api}/${page}/videos`, { form: { file_url: post.mediaUrl!, description: post.content }, bearer: conn.accessToken })
+            : await ctx.http.request("publish", `${ctx.urls.api}/${page}/feed`, {
+                form: { message: post.content, link: post.link ?? undefined },
+                bearer: conn.accessToken,
+              });
+      const id = String(r.body.post_id ?? r.body.id);
+      return { platformPostId: id, url: `https://www.facebook.com/${id}` };
+    },
+
+    async listRecentPosts(conn, since) {
+      const r = await ctx.http.request("list_recent", `${ctx.urls.api}/${pageOf(conn)}/posts`, {
+        query: { fields: "id,message,created_time", since: Math.floor(since.getTime() / 1000), limit: 100 },
+        bearer: conn.accessToken,
+      });
+      return (r.body.data ?? []).map((p: any) => ({ id: String(p.id), text: String(p.message ?? ""), createdAt: new Date(p.created_time) }));
+    },
+
+    async fetchAnalytics(conn, postId) {
+      const r = await ctx.http.request("insights", `${ctx.urls.api}/${postId}/insights`, {
+        query: { metric: "post_impressions,post_impressions_unique,post_engaged_users" },
+        bearer: conn.accessToken,
+      });
+      return {
+        impressions: insightValue(r.body, "post_impressions"),
+        reach: insightValue(r.body, "post_impressions_unique"),
+        engagement: insightValue(r.body, "post_engaged_users"),
+      };
+    },
+
+    checkContent,
+    classifyError: (err) => classifyGraph(err, now()),
+  };
+}

@@ -1,0 +1,136 @@
+// LinkedIn members: OpenID Connect identity (sub → person URN), posts through
+// the versioned /rest/posts API with reserved characters escaped.
+import { credentialsOf, exchangeCodeWith, inSeconds, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { classifyCommon, ContentRejectedError, nextMidnight, PlatformError, PlatformHttpError } from "./errors.ts";
+import { LINKEDIN_MAX, linkedinEscape, linkedinUnescape } from "./text.ts";
+import type { ConnectionCredentials, ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
+
+const SPEC: OAuthSpec = {
+  // r_liteprofile was retired in 2023: identity comes from OpenID userinfo.
+  scope: ["openid", "profile", "email", "w_member_social"],
+  scopeSeparator: " ",
+  pkce: false,
+  clientAuth: "body",
+};
+const AUTH_CODES: Record<number, string> = { 65600: "token_invalid", 65601: "token_revoked", 65602: "token_expired" };
+
+export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
+  const now = () => ctx.clock.now();
+  const urnOf = (conn: ConnectionCredentials) => String(conn.metadata.personUrn ?? `urn:li:person:${conn.platformUserId}`);
+  const restHeaders = () => ({ "LinkedIn-Version": ctx.versions.linkedin, "X-Restli-Protocol-Version": "2.0.0" });
+
+  const checkContent = (post: PostInput): ContentProblem[] => {
+    const problems: ContentProblem[] = [];
+    if (!post.content.trim()) problems.push({ code: "linkedin_empty", field: "content", message: "A LinkedIn post needs text" });
+    // The limit applies to what is sent, escapes included.
+    const length = [...linkedinEscape(post.content)].length;
+    if (length > LINKEDIN_MAX) {
+      problems.push({ code: "linkedin_too_long", field: "content", message: `LinkedIn posts are limited to ${LINKEDIN_MAX} characters (special characters count twice)`, limit: LINKEDIN_MAX, actual: length });
+    }
+    return problems;
+  };
+
+  const classifyError = (err: unknown): ErrorClassification => {
+    const at = now();
+    if (err instanceof PlatformHttpError && err.endpoint !== "refresh") {
+      const body = err.body as any;
+      const base = { status: err.status, message: err.message };
+      if (err.status === 401) return { ...base, kind: "auth_revoked", code: AUTH_CODES[Number(body?.serviceErrorCode)] ?? "unauthorized" };
+      if (err.status === 403 && Number(body?.serviceErrorCode) === 100) return { ...base, kind: "auth_revoked", code: "permission_missing" };
+      if (err.status === 429) {
+        // Daily application and member limits reset at midnight UTC when no Retry-After is given.
+        const ra = err.headers.get("retry-after");
+        return { ...base, kind: "rate_limited", code: "rate_limited", retryAt: ra ? classifyCommon(err, at).retryAt! : nextMidnight(at, "UTC") };
+      }
+    }
+    return classifyCommon(err, at);
+  };
+
+  return {
+    platform: "linkedin",
+    displayName: "LinkedIn",
+    enabled: Boolean(ctx.credentials),
+    ...(ctx.disabledReason ? { disabledReason: ctx.disabledReason } : {}),
+    oauth: () => oauthOptions(ctx, SPEC),
+    exchangeCode: exchangeCodeWith(ctx, SPEC),
+
+    async shapeConnection(tokens) {
+      const me = await ctx.http.request("userinfo", `${ctx.urls.api}/v2/userinfo`, { bearer: tokens.accessToken });
+      const sub = String(me.body.sub);
+      const at = now();
+      return {
+        kind: "connection",
+        connection: {
+          platformUserId: sub,
+          platformUsername: me.body.name ?? null,
+          accessToken: tokens.accessToken,
+          refreshToken: tokens.refreshToken ?? null,
+          expiresAt: inSeconds(at, tokens.expiresIn),
+          refreshTokenExpiresAt: tokens.refreshToken ? inSeconds(at, tokens.refreshTokenExpiresIn) : null,
+          scopes: tokens.scope ?? SPEC.scope,
+          metadata: { personUrn: `urn:li:person:${sub}`, ...(me.body.email ? { email: me.body.email } : {}) },
+        },
+      };
+    },
+
+    async refresh(conn) {
+      if (!conn.refreshToken) {
+        throw new PlatformError("linkedin", "reconnect_required", "auth_revoked", "LinkedIn gave no refresh token (only approved partner apps get one): reconnect the account");
+      }
+      const t = await tokenCall(ctx, SPEC, "refresh", { grant_type: "refresh_token", refresh_token: conn.refreshToken });
+      const at = now();
+      return {
+        accessToken: t.accessToken,
+        refreshToken: t.refreshToken ?? conn.refreshToken,
+        expiresAt: inSeconds(at, t.expiresIn),
+        // Fixed at the first grant: refreshing does not extend it.
+        refreshTokenExpiresAt: inSeconds(at, t.refreshTokenExpiresIn) ?? conn.refreshTokenExpiresAt ?? null,
+        ...(t.scope ? { scopes: t.scope } : {}),
+      };
+    },
+
+    async validate(conn) {
+      await ctx.http.request("userinfo", `${ctx.urls.api}/v2/userinfo`, { bearer: conn.accessToken });
+      return {};
+    },
+
+    async publish(conn, post) {
+      const problems = checkContent(post);
+      if (problems.length) throw new ContentRejectedError("linkedin", problems);
+      const r = await ctx.http.request("publish", `${ctx.urls.api}/rest/posts`, {
+        bearer: conn.accessToken,
+        headers: restHeaders(),
+        json: {
+          author: urnOf(conn),
+          commentary: linkedinEscape(post.content.normalize("NFC")),
+          visibility: "PUBLIC",
+          distribution: { feedDistribution: "MAIN_FEED", targetEntities: [], thirdPartyDistributionChannels: [] },
+          lifecycleState: "PUBLISHED",
+          isReshareDisabledByAuthor: false,
+        },
+      });
+      const id = r.headers.get("x-restli-id");
+      if (!id) throw new PlatformError("linkedin", "missing_post_id", "outcome_unknown", "LinkedIn accepted the post but returned no id");
+      return { platformPostId: id, url: `https://www.linkedin.com/feed/update/${id}/` };
+    },
+
+    async listRecentPosts(conn, since) {
+      const r = await ctx.http.request("list_recent", `${ctx.urls.api}/rest/posts`, {
+        bearer: conn.accessToken,
+        headers: { ...restHeaders(), "X-RestLi-Method": "FINDER" },
+        query: { q: "author", author: urnOf(conn), count: 50, sortBy: "CREATED" },
+      });
+      return (r.body.elements ?? [])
+        .map((p: any) => ({ id: String(p.id), text: linkedinUnescape(String(p.commentary ?? "")), createdAt: new Date(Number(p.createdAt)) }))
+        .filter((p: { createdAt: Date }) => p.createdAt >= since);
+    },
+
+    async revoke(conn) {
+      const c = credentialsOf(ctx);
+      await ctx.http.request("revoke", ctx.urls.revoke!, { form: { token: conn.accessToken, client_id: c.clientId, client_secret: c.clientSecret } });
+    },
+
+    checkContent,
+    classifyError,
+  };
+}

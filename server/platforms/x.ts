@@ -1,0 +1,150 @@
+// X (Twitter) API v2 with OAuth 2.0: PKCE, confidential client (HTTP Basic),
+// refresh tokens that rotate on every use, weighted 280-character posts.
+import { credentialsOf, exchangeCodeWith, inSeconds, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { classifyCommon, ContentRejectedError, PlatformError, PlatformHttpError } from "./errors.ts";
+import { X_MAX_WEIGHTED, xWeightedLength } from "./text.ts";
+import type { ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
+
+const SPEC: OAuthSpec = {
+  // Without offline.access there is no refresh token.
+  scope: ["tweet.read", "tweet.write", "users.read", "offline.access"],
+  scopeSeparator: " ",
+  pkce: true,
+  clientAuth: "basic",
+  maxStateLength: 500,
+};
+
+export function xAdapter(ctx: AdapterContext): PlatformAdapter {
+  const now = () => ctx.clock.now();
+
+  const checkContent = (post: PostInput): ContentProblem[] => {
+    const problems: ContentProblem[] = [];
+    if (!post.content.trim()) problems.push({ code: "x_empty", field: "content", message: "A post on X needs text" });
+    const weight = xWeightedLength(post.content);
+    if (weight > X_MAX_WEIGHTED) {
+      problems.push({
+        code: "x_too_long",
+        field: "content",
+        message: `Posts on X are limited to ${X_MAX_WEIGHTED} characters as X counts them (links 23, emoji and CJK 2): this one is ${weight}`,
+        limit: X_MAX_WEIGHTED,
+        actual: weight,
+      });
+    }
+    if (post.mediaUrl) {
+      problems.push({ code: "x_media_not_supported", field: "media", message: "Media on X is not supported yet: post text only" });
+    }
+    return problems;
+  };
+
+  const classifyError = (err: unknown): ErrorClassification => {
+    const at = now();
+    if (err instanceof PlatformHttpError && err.endpoint !== "refresh") {
+      const base = { status: err.status, message: err.message };
+      const body = err.body as any;
+      if (err.status === 429) {
+        const reset = Number(err.headers.get("x-rate-limit-reset"));
+        const retryAt = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000) : classifyCommon(err, at).retryAt!;
+        return { ...base, kind: "rate_limited", code: "rate_limited", retryAt };
+      }
+      if (err.status === 403 && /duplicate/i.test(`${body?.detail ?? ""} ${body?.title ?? ""}`)) {
+        return { ...base, kind: "permanent", code: "duplicate", duplicate: true };
+      }
+    }
+    return classifyCommon(err, at);
+  };
+
+  return {
+    platform: "x",
+    displayName: "X",
+    enabled: Boolean(ctx.credentials),
+    ...(ctx.disabledReason ? { disabledReason: ctx.disabledReason } : {}),
+    oauth: () => oauthOptions(ctx, SPEC),
+    exchangeCode: exchangeCodeWith(ctx, SPEC),
+
+    async shapeConnection(tokens) {
+      const me = await ctx.http.request("users_me", `${ctx.urls.api}/2/users/me`, { bearer: tokens.accessToken });
+      const u = me.body.data ?? {};
+      return {
+        kind: "connection",
+        connection: {
+          platformUserId: String(u.id),
+          platformUsername: u.username ?? null,
+          accessToken: tokens.accessToken,
+          refreshToken: tokens.refreshToken ?? null,
+          expiresAt: inSeconds(now(), tokens.expiresIn),
+          refreshTokenExpiresAt: null,
+          scopes: tokens.scope ?? SPEC.scope,
+          metadata: { username: u.username ?? null, name: u.name ?? null },
+        },
+      };
+    },
+
+    async refresh(conn) {
+      if (!conn.refreshToken) {
+        throw new PlatformError("x", "reconnect_required", "auth_revoked", "X gave no refresh token (offline.access missing): reconnect the account");
+      }
+      // Single use: the answer carries the only valid refresh token from now on; store it before anything else.
+      const t = await tokenCall(ctx, SPEC, "refresh", { grant_type: "refresh_token", refresh_token: conn.refreshToken });
+      return {
+        accessToken: t.accessToken,
+        refreshToken: t.refreshToken ?? null,
+        expiresAt: inSeconds(now(), t.expiresIn),
+        refreshTokenExpiresAt: null,
+        ...(t.scope ? { scopes: t.scope } : {}),
+      };
+    },
+
+    async validate(conn) {
+      await ctx.http.request("users_me", `${ctx.urls.api}/2/users/me`, { bearer: conn.accessToken });
+      return {};
+    },
+
+    async publish(conn, post) {
+      const problems = checkContent(post);
+      if (problems.length) throw new ContentRejectedError("x", problems);
+      const r = await ctx.http.request("publish", `${ctx.urls.api}/2/tweets`, {
+        bearer: conn.accessToken,
+        json: { text: post.content.normalize("NFC") },
+      });
+      const id = String(r.body.data.id);
+      const username = conn.metadata.username;
+      return { platformPostId: id, url: `https://x.com/${username ?? "i/web"}/status/${id}` };
+    },
+
+    async listRecentPosts(conn, since) {
+      const r = await ctx.http.request("list_recent", `${ctx.urls.api}/2/users/${conn.platformUserId}/tweets`, {
+        bearer: conn.accessToken,
+        query: { start_time: since.toISOString(), max_results: 100, "tweet.fields": "created_at" },
+      });
+      return (r.body.data ?? []).map((t: any) => ({ id: String(t.id), text: String(t.text), createdAt: new Date(t.created_at) }));
+    },
+
+    async revoke(conn) {
+      const c = credentialsOf(ctx);
+      const basic = { user: c.clientId, password: c.clientSecret };
+      if (conn.refreshToken) {
+        await ctx.http.request("revoke", ctx.urls.revoke!, { basic, form: { token: conn.refreshToken, token_type_hint: "refresh_token", client_id: c.clientId } });
+      }
+      await ctx.http.request("revoke", ctx.urls.revoke!, { basic, form: { token: conn.accessToken, token_type_hint: "access_token", client_id: c.clientId } });
+    },
+
+    async fetchAnalytics(conn, postId) {
+      const r = await ctx.http.request("analytics", `${ctx.urls.api}/2/tweets/${postId}`, {
+        bearer: conn.accessToken,
+        query: { "tweet.fields": "public_metrics" },
+      });
+      const m = r.body.data?.public_metrics ?? {};
+      const n = (v: unknown) => Number(v ?? 0) || 0;
+      const impressions = n(m.impression_count);
+      return {
+        impressions,
+        // X reports no reach: impressions are the closest it offers.
+        reach: impressions,
+        engagement: n(m.like_count) + n(m.retweet_count) + n(m.reply_count) + n(m.quote_count) + n(m.bookmark_count),
+      };
+    },
+
+    checkContent,
+    classifyError,
+  };
+}

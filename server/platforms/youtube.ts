@@ -1,0 +1,193 @@
+// YouTube through Google OAuth: offline access for a refresh token that is
+// never rotated, video-only publishing by resumable upload.
+import { exchangeCodeWith, inSeconds, mediaKind, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { classifyCommon, ContentRejectedError, nextMidnight, PlatformError, PlatformHttpError } from "./errors.ts";
+import { utf8Length } from "./text.ts";
+import type { ConnectionCredentials, ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
+
+const SPEC: OAuthSpec = {
+  scope: ["https://www.googleapis.com/auth/youtube", "openid", "email", "profile"],
+  scopeSeparator: " ",
+  pkce: true,
+  clientAuth: "body",
+  // Without both, Google returns no refresh token on a repeat consent.
+  authorizationParams: { access_type: "offline", prompt: "consent", include_granted_scopes: "true" },
+};
+const MAX_TITLE = 100;
+const MAX_DESCRIPTION_BYTES = 5000;
+const QUOTA_REASONS = new Set(["quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"]);
+const SHORT_RATE_REASONS = new Set(["rateLimitExceeded", "userRateLimitExceeded"]);
+
+/** The title: given, or the content's first line. */
+export function youtubeTitle(post: PostInput): string {
+  return (post.title ?? post.content.split(/\r?\n/)[0] ?? "").trim();
+}
+
+export function youtubeAdapter(ctx: AdapterContext): PlatformAdapter {
+  const now = () => ctx.clock.now();
+  const yt = (path: string) => `${ctx.urls.api}/youtube/v3/${path}`;
+
+  const checkContent = (post: PostInput): ContentProblem[] => {
+    const problems: ContentProblem[] = [];
+    if (mediaKind(post) !== "video") {
+      problems.push({ code: "youtube_video_required", field: "media", message: "YouTube posts need a video: there is no API for text posts" });
+    }
+    const title = youtubeTitle(post);
+    if (!title) problems.push({ code: "youtube_title_required", field: "title", message: "A YouTube video needs a title" });
+    if ([...title].length > MAX_TITLE) {
+      problems.push({ code: "youtube_title_too_long", field: "title", message: `YouTube titles are limited to ${MAX_TITLE} characters`, limit: MAX_TITLE, actual: [...title].length });
+    }
+    const bytes = utf8Length(post.content);
+    if (bytes > MAX_DESCRIPTION_BYTES) {
+      problems.push({ code: "youtube_description_too_long", field: "content", message: `YouTube descriptions are limited to ${MAX_DESCRIPTION_BYTES} bytes`, limit: MAX_DESCRIPTION_BYTES, actual: bytes });
+    }
+    if (/[<>]/.test(title) || /[<>]/.test(post.content)) {
+      problems.push({ code: "youtube_angle_brackets", field: /[<>]/.test(title) ? "title" : "content", message: "YouTube titles and descriptions cannot contain < or >" });
+    }
+    return problems;
+  };
+
+  const classifyError = (err: unknown): ErrorClassification => {
+    const at = now();
+    if (err instanceof PlatformHttpError && err.endpoint !== "refresh") {
+      const base = { status: err.status, message: err.message };
+      const reasons: string[] = ((err.body as any)?.error?.errors ?? []).map((e: any) => String(e.reason));
+      // The daily quota resets at midnight Pacific time.
+      if (reasons.some((r) => QUOTA_REASONS.has(r))) {
+        return { ...base, kind: "rate_limited", code: reasons.find((r) => QUOTA_REASONS.has(r))!, retryAt: nextMidnight(at, "America/Los_Angeles") };
+      }
+      if (reasons.some((r) => SHORT_RATE_REASONS.has(r))) {
+        return { ...base, kind: "rate_limited", code: "rate_limited", retryAt: classifyCommon(err, at).retryAt ?? new Date(at.getTime() + 15 * 60_000) };
+      }
+      if (err.status === 429) return { ...base, kind: "rate_limited", code: "rate_limited", retryAt: classifyCommon(err, at).retryAt! };
+    }
+    return classifyCommon(err, at);
+  };
+
+  async function channelOf(accessToken: string) {
+    const r = await ctx.http.request("channels", yt("channels"), { bearer: accessToken, query: { part: "snippet,contentDetails", mine: "true" } });
+    return r.body.items?.[0] as any;
+  }
+
+  async function fetchVideo(url: string): Promise<{ bytes: Uint8Array; type: string }> {
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(ctx.http.timeoutMs * 6) });
+    } catch {
+      throw new PlatformError("youtube", "media_unreachable", "transient", "The video could not be downloaded for upload");
+    }
+    if (!res.ok) throw new PlatformError("youtube", "media_unavailable", "permanent", `The video URL answered ${res.status}`);
+    return { bytes: new Uint8Array(await res.arrayBuffer()), type: res.headers.get("content-type") ?? "video/*" };
+  }
+
+  return {
+    platform: "youtube",
+    displayName: "YouTube",
+    enabled: Boolean(ctx.credentials),
+    ...(ctx.disabledReason ? { disabledReason: ctx.disabledReason } : {}),
+    oauth: () => oauthOptions(ctx, SPEC),
+    exchangeCode: exchangeCodeWith(ctx, SPEC),
+
+    async shapeConnection(tokens) {
+      const ch = await channelOf(tokens.accessToken);
+      if (!ch) throw new PlatformError("youtube", "no_youtube_channel", "permanent", "This Google account has no YouTube channel: create one, then reconnect");
+      return {
+        kind: "connection",
+        connection: {
+          platformUserId: String(ch.id),
+          platformUsername: ch.snippet?.customUrl ?? ch.snippet?.title ?? null,
+          accessToken: tokens.accessToken,
+          refreshToken: tokens.refreshToken ?? null,
+          expiresAt: inSeconds(now(), tokens.expiresIn),
+          refreshTokenExpiresAt: null,
+          scopes: tokens.scope ?? SPEC.scope,
+          metadata: {
+            channelId: String(ch.id),
+            title: ch.snippet?.title ?? null,
+            uploadsPlaylistId: ch.contentDetails?.relatedPlaylists?.uploads ?? null,
+          },
+        },
+      };
+    },
+
+    async refresh(conn) {
+      if (!conn.refreshToken) {
+        throw new PlatformError("youtube", "reconnect_required", "auth_revoked", "Google gave no refresh token: reconnect the account");
+      }
+      const t = await tokenCall(ctx, SPEC, "refresh", { grant_type: "refresh_token", refresh_token: conn.refreshToken });
+      return {
+        accessToken: t.accessToken,
+        // Google does not rotate: the answer omits the refresh token and the old one stays valid.
+        refreshToken: t.refreshToken ?? conn.refreshToken,
+        expiresAt: inSeconds(now(), t.expiresIn),
+        refreshTokenExpiresAt: null,
+        ...(t.scope ? { scopes: t.scope } : {}),
+      };
+    },
+
+    async validate(conn) {
+      const ch = await channelOf(conn.accessToken);
+      if (!ch) throw new PlatformError("youtube", "no_youtube_channel", "permanent", "The YouTube channel is gone");
+      return {};
+    },
+
+    async publish(conn, post) {
+      const problems = checkContent(post);
+      if (problems.length) throw new ContentRejectedError("youtube", problems);
+      const video = await fetchVideo(post.mediaUrl!);
+      const session = await ctx.http.request("upload_start", `${ctx.urls.api}/upload/youtube/v3/videos`, {
+        bearer: conn.accessToken,
+        query: { uploadType: "resumable", part: "snippet,status" },
+        headers: { "X-Upload-Content-Length": String(video.bytes.length), "X-Upload-Content-Type": video.type },
+        json: {
+          snippet: { title: youtubeTitle(post), description: post.content, categoryId: "22" },
+          status: { privacyStatus: "public", selfDeclaredMadeForKids: false },
+        },
+      });
+      const location = session.headers.get("location");
+      if (!location) throw new PlatformError("youtube", "no_upload_url", "transient", "YouTube opened no upload session");
+      // The video exists once these bytes land: this is the call whose loss makes the outcome unknown.
+      const r = await ctx.http.request("publish", location, {
+        method: "PUT",
+        bearer: conn.accessToken,
+        headers: { "content-type": video.type },
+        body: video.bytes,
+        timeoutMs: ctx.http.timeoutMs * 6,
+      });
+      const id = String(r.body.id);
+      return { platformPostId: id, url: `https://www.youtube.com/watch?v=${id}` };
+    },
+
+    async listRecentPosts(conn: ConnectionCredentials, since) {
+      const playlist = conn.metadata.uploadsPlaylistId ?? (await channelOf(conn.accessToken))?.contentDetails?.relatedPlaylists?.uploads;
+      if (!playlist) return [];
+      const r = await ctx.http.request("list_recent", yt("playlistItems"), {
+        bearer: conn.accessToken,
+        query: { part: "snippet,contentDetails", playlistId: String(playlist), maxResults: 50 },
+      });
+      return (r.body.items ?? [])
+        .map((i: any) => ({
+          id: String(i.contentDetails?.videoId ?? i.snippet?.resourceId?.videoId),
+          title: String(i.snippet?.title ?? ""),
+          text: String(i.snippet?.description ?? ""),
+          createdAt: new Date(i.contentDetails?.videoPublishedAt ?? i.snippet?.publishedAt),
+        }))
+        .filter((p: { createdAt: Date }) => p.createdAt >= since);
+    },
+
+    async revoke(conn) {
+      await ctx.http.request("revoke", ctx.urls.revoke!, { form: { token: conn.refreshToken ?? conn.accessToken } });
+    },
+
+    async fetchAnalytics(conn, videoId) {
+      const r = await ctx.http.request("analytics", yt("videos"), { bearer: conn.accessToken, query: { part: "statistics", id: videoId } });
+      const s = r.body.items?.[0]?.statistics ?? {};
+      const n = (v: unknown) => Number(v ?? 0) || 0;
+      // The Data API has views, not reach or impressions (those need the Analytics API).
+      return { reach: n(s.viewCount), impressions: n(s.viewCount), engagement: n(s.likeCount) + n(s.commentCount) };
+    },
+
+    checkContent,
+    classifyError,
+  };
+}
