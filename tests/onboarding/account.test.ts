@@ -1,0 +1,140 @@
+// Phone change (needs a code sent to the new number) and cancellation
+// (connections deactivated, unpublished posts removed, history kept).
+import assert from "node:assert/strict";
+import { after, before, beforeEach, describe, it } from "node:test";
+import { platformConnections, posts, type PostStatus } from "../../shared/schema.ts";
+import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
+import { count, HOUR, lastCodeFor, newPhone, wrongCode } from "./helpers.ts";
+
+describe("phone change", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+  beforeEach(() => server.clock.advance(HOUR + 1000));
+
+  async function sendTo(phone: string) {
+    assert.equal((await server.client().post("/api/send-code", { phone })).status, 200);
+    return lastCodeFor(server, phone);
+  }
+
+  it("changes the number with a code sent to the new number", async () => {
+    const { client, identity, user } = await signedUpClient(server, "phone");
+    const newNumber = newPhone();
+    const code = await sendTo(newNumber);
+    const r = await client.post("/api/update-phone", { email: identity.email.toUpperCase(), newPhone: newNumber, verificationCode: code });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body, { success: true, newPhone: newNumber });
+    const row = (await server.deps.database.pool.query("select phone, phone_verified_at from users where id = $1", [user.id])).rows[0];
+    assert.equal(row.phone, newNumber);
+    assert.ok(row.phone_verified_at);
+    const login = await server.client().post("/api/auth/login", { phone: newNumber, password: identity.password });
+    assert.equal(login.status, 200);
+  });
+
+  it("refuses a code sent to another number, a wrong code, a reused code", async () => {
+    const { client, identity, user } = await signedUpClient(server, "phone");
+    const target = newPhone();
+    const other = newPhone();
+    const otherCode = await sendTo(other);
+    const noCode = await client.post("/api/update-phone", { email: identity.email, newPhone: target, verificationCode: otherCode });
+    assert.equal(noCode.status, 400);
+    const code = await sendTo(target);
+    const wrong = await client.post("/api/update-phone", { email: identity.email, newPhone: target, verificationCode: wrongCode(code) });
+    assert.equal(wrong.status, 400);
+    assert.equal(wrong.body.error.code, "invalid_code");
+    assert.equal((await server.deps.database.pool.query("select phone from users where id = $1", [user.id])).rows[0].phone, identity.phone);
+    assert.equal((await client.post("/api/update-phone", { email: identity.email, newPhone: target, verificationCode: code })).status, 200);
+    const reused = await client.post("/api/update-phone", { email: identity.email, newPhone: newPhone(), verificationCode: code });
+    assert.equal(reused.status, 400);
+  });
+
+  it("a taken number is 409 and does not burn the code; bad input is 400; anonymous is 401", async () => {
+    const a = await signedUpClient(server, "phoneA");
+    const b = await signedUpClient(server, "phoneB");
+    const code = await sendTo(b.identity.phone);
+    const taken = await a.client.post("/api/update-phone", { email: a.identity.email, newPhone: b.identity.phone, verificationCode: code });
+    assert.equal(taken.status, 409);
+    assert.equal(taken.body.error.code, "phone_taken");
+    // The code is still good (the check came first): b can still verify with it.
+    assert.equal((await server.client().post("/api/verify-code", { phone: b.identity.phone, code })).status, 200);
+
+    const target = newPhone();
+    const c2 = await sendTo(target);
+    const mismatch = await a.client.post("/api/update-phone", { email: b.identity.email, newPhone: target, verificationCode: c2 });
+    assert.equal(mismatch.status, 400);
+    assert.equal(mismatch.body.error.code, "email_mismatch");
+    for (const body of [
+      { email: a.identity.email, newPhone: "0400", verificationCode: c2 },
+      { email: "nope", newPhone: target, verificationCode: c2 },
+      { email: a.identity.email, newPhone: target, verificationCode: "abc" },
+      { email: a.identity.email, newPhone: target },
+    ]) {
+      const r = await a.client.post("/api/update-phone", body);
+      assert.equal(r.status, 400, r.text);
+      assert.ok(r.body.error.details.length);
+    }
+    const anon = await server.client().post("/api/update-phone", { email: a.identity.email, newPhone: target, verificationCode: c2 });
+    assert.equal(anon.status, 401);
+    assert.equal(anon.body.requiresLogin, true);
+    assert.equal((await server.deps.database.pool.query("select phone from users where id = $1", [a.user.id])).rows[0].phone, a.identity.phone);
+    // The code survived all of the refusals above.
+    assert.equal((await a.client.post("/api/update-phone", { email: a.identity.email, newPhone: target, verificationCode: c2 })).status, 200);
+  });
+});
+
+describe("cancellation", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  async function seed(userId: number) {
+    const db = server.deps.db;
+    for (const platform of ["facebook", "linkedin"] as const) {
+      await db.insert(platformConnections).values({ userId, platform, platformUserId: `${platform}-${userId}`, accessToken: "v1:sealed", tokenKeyVersion: 1 });
+    }
+    const statuses: PostStatus[] = ["draft", "approved", "failed", "paused", "published", "publishing", "unknown"];
+    for (const status of statuses) await db.insert(posts).values({ userId, platform: "facebook", content: `a ${status} post`, status });
+  }
+
+  it("deactivates connections, deletes unpublished posts, keeps history, reports counts", async () => {
+    const { client, user } = await signedUpClient(server, "cancel");
+    const bystander = await signedUpClient(server, "keep");
+    await seed(user.id);
+    await seed(bystander.user.id);
+    await server.deps.database.pool.query("update users set subscription_active = true, subscription_plan = 'growth' where id = $1", [user.id]);
+
+    const r = await client.post("/api/cancel-subscription", {});
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.body.summary, { platformConnectionsRevoked: 2, postsDeleted: 4 });
+    const pool = server.deps.database.pool;
+    const conns = (await pool.query("select is_active, status from platform_connections where user_id = $1", [user.id])).rows;
+    assert.ok(conns.every((c) => c.is_active === false && c.status === "disconnected"));
+    const left = (await pool.query("select status from posts where user_id = $1 order by status", [user.id])).rows.map((p) => p.status);
+    assert.deepEqual(left.sort(), ["published", "publishing", "unknown"]);
+    assert.equal((await pool.query("select subscription_active from users where id = $1", [user.id])).rows[0].subscription_active, false);
+    // Another user's data is untouched.
+    assert.equal(await count(server, "select 1 from posts where user_id = $1", [bystander.user.id]), 7);
+    assert.equal(await count(server, "select 1 from platform_connections where user_id = $1 and is_active", [bystander.user.id]), 2);
+
+    const again = await client.post("/api/cancel-subscription", {});
+    assert.deepEqual(again.body.summary, { platformConnectionsRevoked: 0, postsDeleted: 0 });
+    const status = await client.get("/api/user-status");
+    assert.equal(status.body.hasActiveSubscription, false);
+    assert.equal(status.body.hasConnections, false);
+  });
+
+  it("needs a logged-in user and an empty body", async () => {
+    assert.equal((await server.client().post("/api/cancel-subscription", {})).status, 401);
+    const { client } = await signedUpClient(server, "cancel2");
+    const r = await client.post("/api/cancel-subscription", { userId: 1 });
+    assert.equal(r.status, 400);
+  });
+});
