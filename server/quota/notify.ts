@@ -85,7 +85,7 @@ export async function runCycleNotify(deps: NotifyDeps, now: Date): Promise<Notif
     const dedupeKey = `cycle:${cycle.start.toISOString()}`;
     const [claimed] = rowsOf<{ id: number }>(
       await deps.db.execute(sql`
-        insert into email_notifications (user_id, kind, dedupe_key, sent_at)
+        insert into email_notifications (user_id, kind, dedupe_key, created_at)
         values (${user.id}, ${CYCLE_NOTIFY_KIND}, ${dedupeKey}, ${now.toISOString()}::timestamptz)
         on conflict (user_id, kind, dedupe_key) do nothing
         returning id`),
