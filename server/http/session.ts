@@ -31,6 +31,9 @@ export function createSessions(config: Config, pool: QueryPool): SessionHandle {
     createTableIfMissing: false,
     // Expired rows are pruned by the store every 15 minutes.
     pruneSessionInterval: 15 * 60,
+    // The expiry is absolute (7 days); idleness is tracked by lastSeenAt below.
+    // Without this the store would UPDATE the row on every request.
+    disableTouch: true,
   });
   const middleware = session({
     store,
