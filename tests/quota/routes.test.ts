@@ -1,0 +1,153 @@
+// The usage endpoints' exact fields, and POST /api/cycle-notify for operators only.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { reservePost } from "../../server/quota/ledger.ts";
+import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
+import { DAY, insertPost, subscriber } from "./helpers.ts";
+
+const OPS_TOKEN = "ops-token-for-tests-0123456789";
+
+describe("quota endpoints", () => {
+  let server: TestServer;
+  const t0 = new Date("2026-11-01T00:00:00Z");
+  before(async () => {
+    server = await startTestServer({ env: { OPS_TOKEN } });
+    server.clock.set(new Date(t0.getTime() + 5 * DAY));
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  it("answer 401 without a session", async () => {
+    for (const path of ["/api/subscription-usage", "/api/quota-status", "/api/analytics"]) {
+      const r = await server.client().get(path);
+      assert.equal(r.status, 401, path);
+      assert.equal(r.body.requiresLogin, true);
+    }
+  });
+
+  it("without a subscription: zeros, no cycle, not within limits", async () => {
+    const { client } = await signedUpClient(server, "nosub");
+    const usage = await client.get("/api/subscription-usage");
+    assert.deepEqual(usage.body, {
+      subscriptionPlan: null,
+      totalAllocation: 0,
+      remainingPosts: 0,
+      usedPosts: 0,
+      publishedPosts: 0,
+      failedPosts: 0,
+      partialPosts: 0,
+      planLimits: { posts: 0, reach: 0, engagement: 0 },
+      usagePercentage: 0,
+      cycleStart: null,
+      cycleEnd: null,
+    });
+    const status = await client.get("/api/quota-status");
+    assert.deepEqual(status.body, { withinLimits: false, remainingPosts: 0, cycleEnd: null });
+    const analytics = await client.get("/api/analytics");
+    assert.deepEqual(analytics.body, { totalPosts: 0, reach: 0, engagement: 0, impressions: 0, platformBreakdown: [], hasRealData: false });
+  });
+
+  it("with a plan: the ledger, this cycle's posts and the plan's limits", async () => {
+    const { client, user } = await subscriber(server, { plan: "growth", start: t0, tag: "usage" });
+    for (let i = 0; i < 4; i++) {
+      const p = await insertPost(server, user.id, { status: "approved", at: t0 });
+      await server.deps.db.transaction((tx) => reservePost(tx, user.id, p, new Date(t0.getTime() + DAY)));
+    }
+    const at = new Date(t0.getTime() + 2 * DAY);
+    await insertPost(server, user.id, { platform: "facebook", status: "published", at, reach: 100, engagement: 10, impressions: 300 });
+    await insertPost(server, user.id, { platform: "facebook", status: "published", at, reach: 50, engagement: 5, impressions: 80 });
+    await insertPost(server, user.id, { platform: "x", status: "published", at, reach: 20, engagement: 2, impressions: 30, fetched: false });
+    await insertPost(server, user.id, { status: "failed", at });
+    await insertPost(server, user.id, { status: "unknown", at });
+    await insertPost(server, user.id, { status: "paused", at });
+    // Another user's posts never count.
+    const other = await subscriber(server, { start: t0, tag: "other" });
+    await insertPost(server, other.user.id, { status: "published", at, reach: 5000 });
+
+    const usage = await client.get("/api/subscription-usage");
+    assert.equal(usage.status, 200);
+    assert.deepEqual(usage.body, {
+      subscriptionPlan: "growth",
+      totalAllocation: 27,
+      remainingPosts: 23,
+      usedPosts: 4,
+      publishedPosts: 3,
+      failedPosts: 1,
+      partialPosts: 2,
+      planLimits: { posts: 27, reach: 15000, engagement: 750 },
+      usagePercentage: 15,
+      cycleStart: "2026-11-01T00:00:00.000Z",
+      cycleEnd: "2026-12-01T00:00:00.000Z",
+    });
+    const status = await client.get("/api/quota-status");
+    assert.deepEqual(status.body, { withinLimits: true, remainingPosts: 23, cycleEnd: "2026-12-01T00:00:00.000Z" });
+    const analytics = await client.get("/api/analytics");
+    assert.deepEqual(analytics.body, {
+      totalPosts: 3,
+      reach: 170,
+      engagement: 17,
+      impressions: 410,
+      platformBreakdown: [
+        { platform: "facebook", posts: 2, reach: 150, engagement: 15 },
+        { platform: "x", posts: 1, reach: 20, engagement: 2 },
+      ],
+      hasRealData: true,
+    });
+  });
+
+  it("quota-status says when the quota is used up", async () => {
+    const { client, user } = await subscriber(server, { start: t0, quota: 1, tag: "full" });
+    const p = await insertPost(server, user.id, { status: "approved", at: t0 });
+    await server.deps.db.transaction((tx) => reservePost(tx, user.id, p, t0));
+    const status = await client.get("/api/quota-status");
+    assert.deepEqual(status.body, { withinLimits: false, remainingPosts: 0, cycleEnd: "2026-12-01T00:00:00.000Z" });
+  });
+
+  it("POST /api/cycle-notify needs the operator's bearer token", async () => {
+    const { client } = await signedUpClient(server, "notops");
+    const noToken = await client.post("/api/cycle-notify", {});
+    assert.equal(noToken.status, 401, "a user's session is not an operator");
+    assert.equal(noToken.body.error.code, "ops_token_required");
+    const wrong = await client.post("/api/cycle-notify", {}, { authorization: "Bearer not-the-ops-token-at-all" });
+    assert.equal(wrong.status, 403);
+    assert.equal(wrong.body.error.code, "ops_token_invalid");
+    const basic = await client.post("/api/cycle-notify", {}, { authorization: `Basic ${OPS_TOKEN}` });
+    assert.equal(basic.status, 401);
+    const prefix = await client.post("/api/cycle-notify", {}, { authorization: `Bearer ${OPS_TOKEN.slice(0, -1)}` });
+    assert.equal(prefix.status, 403);
+    assert.ok(!server.rawLog().includes(OPS_TOKEN));
+  });
+
+  it("POST /api/cycle-notify with the token runs the notify now", async () => {
+    const start = new Date("2026-10-07T00:00:00Z");
+    const { identity } = await subscriber(server, { start, tag: "opsrun" });
+    // A minute into the last day of this user's first cycle.
+    server.clock.set(new Date(start.getTime() + 29 * DAY + 60_000));
+    const ops = server.client();
+    const bad = await ops.post("/api/cycle-notify", { force: true }, { authorization: `Bearer ${OPS_TOKEN}` });
+    assert.equal(bad.status, 400);
+    const r = await ops.post("/api/cycle-notify", undefined, { authorization: `Bearer ${OPS_TOKEN}` });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(Object.keys(r.body).sort(), ["alreadySent", "due", "failed", "sent"]);
+    assert.ok(r.body.sent >= 1);
+    const again = await ops.post("/api/cycle-notify", undefined, { authorization: `Bearer ${OPS_TOKEN}` });
+    assert.equal(again.body.sent, 0);
+    assert.ok(again.body.alreadySent >= 1);
+    assert.equal(server.deps.mailer.outbox.filter((m) => m.to === identity.email).length, 1);
+  });
+});
+
+describe("POST /api/cycle-notify without OPS_TOKEN", () => {
+  it("does not exist (404), whatever the header", async () => {
+    const server = await startTestServer();
+    try {
+      const c = server.client();
+      assert.equal((await c.post("/api/cycle-notify", {})).status, 404);
+      assert.equal((await c.post("/api/cycle-notify", {}, { authorization: "Bearer " })).status, 404);
+      assert.equal((await c.post("/api/cycle-notify", {}, { authorization: "Bearer anything-at-all-here" })).status, 404);
+    } finally {
+      await server.close();
+    }
+  });
+});
