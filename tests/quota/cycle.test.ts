@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../server/config.ts";
+import { allJobs } from "../../server/jobs/index.ts";
 import { closeDueCycles } from "../../server/quota/close.ts";
 import { cycleAt, currentCycle } from "../../server/quota/cycle.ts";
 import { reservePost } from "../../server/quota/ledger.ts";
@@ -123,6 +124,22 @@ describe("cycle close and notify", () => {
     assert.equal(mine().length, 1);
     await runCycleNotify(server.deps, new Date(end.getTime() + 29 * DAY));
     assert.equal(mine().length, 2);
+  });
+
+  it("the registered timers: notify daily at 09:00 Brisbane, both reading the injected clock", async () => {
+    const jobs = allJobs(server.deps);
+    const notify = jobs.find((j) => j.name === "cycle-notify")!;
+    assert.equal(notify.schedule, "0 9 * * *");
+    assert.equal(notify.timezone, "Australia/Brisbane");
+    const close = jobs.find((j) => j.name === "cycle-close")!;
+    const start = new Date("2027-08-01T00:00:00Z");
+    const { user, identity } = await subscriber(server, { start, tag: "timer" });
+    server.clock.set(new Date(start.getTime() + 29 * DAY + 9 * 3600_000 - 1));
+    await notify.run(server.deps);
+    assert.equal(server.deps.mailer.outbox.filter((m) => m.to === identity.email).length, 1);
+    server.clock.set(new Date(start.getTime() + 30 * DAY));
+    await close.run(server.deps);
+    assert.equal((await all(server, "select id from subscription_analytics where user_id = $1", [user.id])).length, 1);
   });
 
   it("a failed send frees the slot so a later run sends it", async () => {
