@@ -14,7 +14,7 @@ const emptyBody = z.strictObject({});
 export function quotaRoutes(deps: Deps): Router {
   const r = Router();
   const mustBeUser = requireUser(deps);
-  const mustBeOperator = requireOpsToken(deps.config);
+  const mustBeOperator = requireOpsToken(deps);
 
   r.get("/api/subscription-usage", mustBeUser, async (req, res) => {
     res.json(await subscriptionUsage(deps, accountOf(req), deps.clock.now()));

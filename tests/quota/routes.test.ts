@@ -136,6 +136,25 @@ describe("quota endpoints", () => {
     assert.ok(again.body.alreadySent >= 1);
     assert.equal(server.deps.mailer.outbox.filter((m) => m.to === identity.email).length, 1);
   });
+  // Last in this suite: it locks 127.0.0.1 out of the operator endpoint for an hour of test time.
+  it("wrong operator tokens are limited per IP (20 an hour), then even the right one waits", async () => {
+    server.clock.set("2027-01-01T00:00:00Z");
+    const ops = server.client();
+    let attempts = 0;
+    let last = 0;
+    while (attempts < 25) {
+      attempts += 1;
+      last = (await ops.post("/api/cycle-notify", {}, { authorization: `Bearer wrong-token-number-${attempts}` })).status;
+      if (last !== 403) break;
+    }
+    assert.equal(last, 429);
+    assert.ok(attempts <= 21, `limited after ${attempts} attempts`);
+    const right = await ops.post("/api/cycle-notify", {}, { authorization: `Bearer ${OPS_TOKEN}` });
+    assert.equal(right.status, 429);
+    assert.equal(right.headers.get("retry-after"), "3600");
+    server.clock.advance(2 * 3600_000);
+    assert.equal((await ops.post("/api/cycle-notify", {}, { authorization: `Bearer ${OPS_TOKEN}` })).status, 200);
+  });
 });
 
 describe("POST /api/cycle-notify without OPS_TOKEN", () => {
