@@ -6,6 +6,8 @@ import type { Database, Db } from "./db/index.ts";
 import type { Log } from "./log.ts";
 import type { Mailer } from "./notify/email.ts";
 import type { SmsSender } from "./notify/sms.ts";
+import type { PlatformAdapters } from "./platforms/registry.ts";
+import type { TokenVault } from "./connections/vault.ts";
 
 export interface Clock {
   now(): Date;
@@ -21,4 +23,8 @@ export interface Deps {
   clock: Clock;
   mailer: Mailer;
   sms: SmsSender;
+  /** One adapter per platform (sandbox or live URLs from config). */
+  platforms: PlatformAdapters;
+  /** The only holder of the token encryption keys. */
+  vault: TokenVault;
 }

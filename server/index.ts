@@ -12,6 +12,8 @@ import { allJobs, startJobs } from "./jobs/index.ts";
 import { createLog } from "./log.ts";
 import { createMailer } from "./notify/email.ts";
 import { createSmsSender } from "./notify/sms.ts";
+import { createPlatformAdapters } from "./platforms/registry.ts";
+import { TokenVault } from "./connections/vault.ts";
 
 export interface StartOptions {
   env?: Record<string, string | undefined>;
@@ -40,15 +42,22 @@ export async function start(options: StartOptions = {}): Promise<Running> {
     embeddedDir: options.embeddedDir ?? config.database.embeddedDir,
   });
   await runMigrations(database);
+  const clock = options.clock ?? systemClock;
   const deps: Deps = {
     config,
     database,
     db: database.db,
     log,
-    clock: options.clock ?? systemClock,
+    clock,
     mailer: createMailer(config, log),
     sms: createSmsSender(config, log),
+    platforms: createPlatformAdapters({ config, clock }),
+    vault: new TokenVault(config.tokens),
   };
+  for (const adapter of Object.values(deps.platforms)) {
+    if (adapter.enabled) log.info({ platform: adapter.platform }, `OAuth configured ${adapter.platform}`);
+    else log.warn({ platform: adapter.platform, reason: adapter.disabledReason }, `Platform disabled ${adapter.platform}`);
+  }
 
   const { app, sessions } = createApp(deps);
   const jobs = options.jobs === false ? undefined : startJobs(deps, allJobs(deps));
