@@ -32,6 +32,7 @@ export function createApp(deps: Deps): App {
   app.use(idleTimeout(config, deps.clock));
 
   app.use(authRoutes(deps));
+  app.use(onboardingRoutes(deps));
   app.use(quotaRoutes(deps));
 
   app.use("/api", notFoundApi);
