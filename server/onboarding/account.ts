@@ -4,6 +4,7 @@ import { platformConnections, posts, users, type PostStatus, type User } from ".
 import { findUserByPhone } from "../auth/queries.ts";
 import type { Deps } from "../deps.ts";
 import { badRequest, conflict } from "../http/errors.ts";
+import { revokeAtPlatforms, type RevocationReport } from "./revoke.ts";
 import { checkCode } from "./verification.ts";
 
 const phoneTaken = () => conflict("phone_taken", "This phone number belongs to another account");
@@ -47,21 +48,35 @@ export const UNPUBLISHED: PostStatus[] = ["draft", "approved", "failed", "paused
 export interface CancellationSummary {
   platformConnectionsRevoked: number;
   postsDeleted: number;
+  /** What the platforms said to the token revocations (after the commit). */
+  atPlatforms: RevocationReport;
 }
 
 export async function cancelSubscription(deps: Deps, user: User): Promise<CancellationSummary> {
   const now = deps.clock.now();
-  return deps.db.transaction(async (tx) => {
+  const { connections, postsDeleted } = await deps.db.transaction(async (tx) => {
     const connections = await tx
       .update(platformConnections)
       .set({ isActive: false, status: "disconnected", updatedAt: now })
       .where(and(eq(platformConnections.userId, user.id), eq(platformConnections.isActive, true)))
-      .returning({ id: platformConnections.id });
+      .returning({
+        id: platformConnections.id,
+        userId: platformConnections.userId,
+        platform: platformConnections.platform,
+        platformUserId: platformConnections.platformUserId,
+        accessToken: platformConnections.accessToken,
+        refreshToken: platformConnections.refreshToken,
+        expiresAt: platformConnections.expiresAt,
+        refreshTokenExpiresAt: platformConnections.refreshTokenExpiresAt,
+        metadata: platformConnections.metadata,
+      });
     const deleted = await tx
       .delete(posts)
       .where(and(eq(posts.userId, user.id), inArray(posts.status, UNPUBLISHED)))
       .returning({ id: posts.id });
     await tx.update(users).set({ subscriptionActive: false, updatedAt: now }).where(eq(users.id, user.id));
-    return { platformConnectionsRevoked: connections.length, postsDeleted: deleted.length };
+    return { connections, postsDeleted: deleted.length };
   });
+  const atPlatforms = await revokeAtPlatforms(deps, connections);
+  return { platformConnectionsRevoked: connections.length, postsDeleted, atPlatforms };
 }

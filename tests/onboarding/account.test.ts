@@ -2,6 +2,7 @@
 // (connections deactivated, unpublished posts removed, history kept).
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { TokenVault } from "../../server/connections/vault.ts";
 import { platformConnections, posts, type PostStatus } from "../../shared/schema.ts";
 import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
 import { count, HOUR, lastCodeFor, newPhone, wrongCode } from "./helpers.ts";
@@ -95,10 +96,23 @@ describe("cancellation", () => {
     await server.close();
   });
 
+  const secrets = (userId: number) => ({ access: `at-secret-${userId}-x9q`, refresh: `rt-secret-${userId}-k3z` });
+
   async function seed(userId: number) {
     const db = server.deps.db;
-    for (const platform of ["facebook", "linkedin"] as const) {
-      await db.insert(platformConnections).values({ userId, platform, platformUserId: `${platform}-${userId}`, accessToken: "v1:sealed", tokenKeyVersion: 1 });
+    const vault = new TokenVault(server.deps.config.tokens);
+    const s = secrets(userId);
+    // LinkedIn and X have a revoke endpoint, Facebook has none.
+    for (const platform of ["facebook", "linkedin", "x"] as const) {
+      const row = { userId, platform };
+      await db.insert(platformConnections).values({
+        userId,
+        platform,
+        platformUserId: `${platform}-${userId}`,
+        accessToken: vault.seal(s.access, row, "access_token"),
+        refreshToken: vault.seal(s.refresh, row, "refresh_token"),
+        tokenKeyVersion: vault.currentVersion,
+      });
     }
     const statuses: PostStatus[] = ["draft", "approved", "failed", "paused", "published", "publishing", "unknown"];
     for (const status of statuses) await db.insert(posts).values({ userId, platform: "facebook", content: `a ${status} post`, status });
@@ -113,7 +127,13 @@ describe("cancellation", () => {
 
     const r = await client.post("/api/cancel-subscription", {});
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.body.summary, { platformConnectionsRevoked: 2, postsDeleted: 4 });
+    assert.deepEqual(r.body.summary, { platformConnectionsRevoked: 3, postsDeleted: 4 });
+    // Revocation at the platforms was attempted where an endpoint exists; its
+    // outcome depends on the platform (sandbox) being reachable, the tokens never reach the log.
+    const line = server.logs.find((l) => l.msg === "Subscription cancelled" && l.userId === user.id) as any;
+    assert.equal(line.atPlatforms.unsupported, 1);
+    assert.equal(line.atPlatforms.revoked + line.atPlatforms.failed, 2);
+    assert.ok(!server.rawLog().includes(secrets(user.id).access) && !server.rawLog().includes(secrets(user.id).refresh));
     const pool = server.deps.database.pool;
     const conns = (await pool.query("select is_active, status from platform_connections where user_id = $1", [user.id])).rows;
     assert.ok(conns.every((c) => c.is_active === false && c.status === "disconnected"));
@@ -122,7 +142,7 @@ describe("cancellation", () => {
     assert.equal((await pool.query("select subscription_active from users where id = $1", [user.id])).rows[0].subscription_active, false);
     // Another user's data is untouched.
     assert.equal(await count(server, "select 1 from posts where user_id = $1", [bystander.user.id]), 7);
-    assert.equal(await count(server, "select 1 from platform_connections where user_id = $1 and is_active", [bystander.user.id]), 2);
+    assert.equal(await count(server, "select 1 from platform_connections where user_id = $1 and is_active", [bystander.user.id]), 3);
 
     const again = await client.post("/api/cancel-subscription", {});
     assert.deepEqual(again.body.summary, { platformConnectionsRevoked: 0, postsDeleted: 0 });
