@@ -152,6 +152,7 @@ describe("gift certificates", () => {
     assert.equal(log.filter((l) => l.outcome === "redeemed").length, 1);
     assert.equal(log.filter((l) => l.outcome === "already_used").length, 49);
     assert.ok(log.every((l) => l.certificate_id !== null));
+    assert.ok(!server.rawLog().includes(code!) && !server.rawLog().includes(code!.replace(/-/g, "")), "the code is never logged");
   });
 
   it("attempts are limited per IP and per account, and the refusals are logged", async () => {
