@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { checkCanPost } from "../../server/quota/check.ts";
+import { grantPlan } from "../../server/quota/grant.ts";
 import { releaseReservation, reservePost } from "../../server/quota/ledger.ts";
 import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
 import { all, DAY, insertPost, one, subscriber } from "./helpers.ts";
@@ -46,6 +47,28 @@ describe("post ledger", () => {
     const reservedPosts = new Set(history.map((h) => h.post_id));
     assert.equal(reservedPosts.size, 10);
     postIds.forEach((id, i) => assert.equal(reservedPosts.has(id), results[i]));
+  });
+
+  it("reservations, releases and a re-grant racing each other: no deadlock, users mirror the ledger", async () => {
+    const { user } = await subscriber(server, { start: t0, quota: 20, tag: "race" });
+    const posts: number[] = [];
+    for (let i = 0; i < 40; i++) posts.push(await insertPost(server, user.id, { status: "approved", at: t0 }));
+    const at = new Date(t0.getTime() + DAY);
+    await Promise.all([
+      ...posts.map((p) => reserve(user.id, p, at)),
+      ...posts.slice(0, 10).map((p) => release(user.id, p, at)),
+      server.deps.db.transaction((tx) =>
+        grantPlan(tx, { userId: user.id, plan: "growth", source: "test", now: at, quotaFor: () => 25 }),
+      ),
+    ]);
+    const l = await one(server, "select quota, used_posts from post_ledger where user_id = $1", [user.id]);
+    const u = await one(server, "select remaining_posts, total_posts from users where id = $1", [user.id]);
+    assert.ok(l.used_posts <= l.quota);
+    assert.equal(u.total_posts, l.quota);
+    assert.equal(u.remaining_posts, l.quota - l.used_posts);
+    // The last history row tells the same story as the ledger.
+    const last = await one(server, "select new_total, new_remaining from quota_history where user_id = $1 order by id desc limit 1", [user.id]);
+    assert.deepEqual([last.new_total, last.new_remaining], [l.quota, l.quota - l.used_posts]);
   });
 
   it("a failed publish gives its reservation back, once", async () => {
