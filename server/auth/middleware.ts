@@ -4,11 +4,14 @@ import type { Deps } from "../deps.ts";
 import { HttpError } from "../http/errors.ts";
 import { findUserById } from "./queries.ts";
 
+// Named outside the Express namespace, where `User` means passport's Express.User.
+type AccountRow = User;
+
 declare global {
   namespace Express {
     interface Request {
       /** The logged-in user, loaded by requireUser. */
-      account?: User;
+      account?: AccountRow;
     }
   }
 }

@@ -6,7 +6,10 @@ import { HttpError, sendError } from "./errors.ts";
 
 export const BODY_LIMIT = "100kb";
 
-export const securityHeaders = (): RequestHandler => helmet();
+// COOP same-origin-allow-popups: our pages open OAuth popups that visit the
+// platform's origin and must still reach window.opener when they come back.
+export const securityHeaders = (): RequestHandler =>
+  helmet({ crossOriginOpenerPolicy: { policy: "same-origin-allow-popups" } });
 
 export function jsonBody(): RequestHandler {
   return express.json({ limit: BODY_LIMIT, strict: true, type: "application/json" });

@@ -1,0 +1,154 @@
+// The browser OAuth connect flow: /auth/:platform starts it (state + PKCE in
+// the session), /auth/:platform/callback finishes it. Every failure — denied
+// consent, platform error, bad or replayed state, expired code — stores
+// nothing, logs its cause, and ends in the failure outcome.
+import { Router, type NextFunction, type Request, type Response } from "express";
+import { z } from "zod";
+import type { Platform } from "../../shared/schema.ts";
+import type { Deps } from "../deps.ts";
+import { HttpError } from "../http/errors.ts";
+import { parseBody, parseQuery } from "../http/validate.ts";
+import { saveSession } from "../http/session.ts";
+import { PlatformError } from "../platforms/errors.ts";
+import { parsePlatform } from "../platforms/registry.ts";
+import type { NewConnection } from "../platforms/types.ts";
+import { sendOutcomePage } from "./outcome.ts";
+import { saveConnection } from "./service.ts";
+import { createConnectPassport, strategyName, type StrategyResult } from "./strategies.ts";
+
+type Mode = "popup" | "redirect";
+
+declare module "express-session" {
+  interface SessionData {
+    /** How each platform's flow was opened, to answer its callback the same way. */
+    connectModes?: Partial<Record<Platform, Mode>>;
+    /** Facebook/Instagram Pages to choose from; each connection sealed by the vault. */
+    pendingPages?: { platform: Platform; choices: Array<{ id: string; name: string; sealed: string }> };
+  }
+}
+
+const startQuery = z.object({
+  force_reauth: z.enum(["true", "false"]).optional(),
+  mode: z.enum(["popup", "redirect"]).optional(),
+});
+const chooseBody = z.strictObject({ pageId: z.string().min(1).max(100) });
+
+function platformParam(req: Request): Platform {
+  const p = parsePlatform(String(req.params.platform ?? ""));
+  if (!p) throw new HttpError(404, "unknown_platform", "Unknown platform");
+  return p;
+}
+
+/** Names the cause of a failed callback for the log and the failure redirect; never includes a secret. */
+function failureCause(req: Request, err: unknown, info: unknown): string {
+  if (req.query.error === "access_denied") return "access_denied";
+  if (typeof req.query.error === "string") return "platform_error";
+  if (err && typeof err === "object" && "name" in err) {
+    const e = err as { name: string; code?: string };
+    if (e.name === "TokenError") return e.code === "invalid_grant" ? "code_rejected" : `token_error`;
+    if (e.name === "InternalOAuthError") return "token_exchange_failed";
+  }
+  if (err instanceof PlatformError) return err.code;
+  const message = (info as { message?: string } | undefined)?.message ?? "";
+  if (/state/i.test(message)) return "state_invalid";
+  return err ? "unexpected_error" : "not_authorized";
+}
+
+export function connectRoutes(deps: Deps): Router {
+  const r = Router();
+  const passport = createConnectPassport(deps.platforms);
+  const origin = deps.config.publicOrigin;
+
+  function finish(req: Request, res: Response, platform: Platform, ok: boolean, reason?: string) {
+    const mode = req.session?.connectModes?.[platform] ?? "popup";
+    const next = ok ? `/connect?connected=${platform}` : `/connect?error=${platform}${reason ? `&reason=${encodeURIComponent(reason)}` : ""}`;
+    if (mode === "redirect") return res.redirect(302, next);
+    const name = deps.platforms[platform].displayName;
+    sendOutcomePage(res, {
+      origin,
+      outcome: ok ? "oauth_success" : "oauth_failure",
+      next,
+      text: ok ? `${name} is connected. You can close this window.` : `${name} could not be connected (${reason}).`,
+    });
+  }
+
+  function fail(req: Request, res: Response, platform: Platform, reason: string) {
+    deps.log.warn({ userId: req.session?.userId, platform, reason }, `OAuth failed ${platform}: ${reason}`);
+    finish(req, res, platform, false, reason);
+  }
+
+  async function startFlow(req: Request, res: Response, next: NextFunction) {
+    const platform = platformParam(req);
+    const query = parseQuery(startQuery, req);
+    req.session.connectModes = { ...req.session.connectModes, [platform]: query.mode ?? "popup" };
+    if (!req.session.userId) return fail(req, res, platform, "login_required");
+    if (!deps.platforms[platform].enabled) return fail(req, res, platform, "platform_disabled");
+    passport.authenticate(strategyName(platform), { session: false, forceReauth: query.force_reauth === "true" } as never)(req, res, next);
+  }
+  r.get("/auth/:platform", startFlow);
+  r.get("/api/auth/:platform", startFlow);
+
+  r.get("/auth/:platform/callback", (req, res, next) => {
+    const platform = platformParam(req);
+    const userId = req.session?.userId;
+    if (!userId) return fail(req, res, platform, "login_required");
+    if (!deps.platforms[platform].enabled) return fail(req, res, platform, "platform_disabled");
+    passport.authenticate(strategyName(platform), { session: false }, (err: unknown, result: StrategyResult | false, info: unknown) => {
+      if (err || !result) return fail(req, res, platform, failureCause(req, err, info));
+      completeConnect(req, res, platform, userId, result).catch((e) => {
+        if (e instanceof PlatformError) return fail(req, res, platform, e.code);
+        next(e);
+      });
+    })(req, res, next);
+  });
+
+  async function completeConnect(req: Request, res: Response, platform: Platform, userId: number, result: StrategyResult) {
+    const shaped = await deps.platforms[platform].shapeConnection(result.tokens);
+    if (shaped.kind === "choose") {
+      req.session.pendingPages = {
+        platform,
+        choices: shaped.choices.map((c) => ({
+          id: c.id,
+          name: c.name,
+          sealed: deps.vault.seal(JSON.stringify(c.connection), { userId, platform }, "access_token"),
+        })),
+      };
+      await saveSession(req);
+      deps.log.info({ userId, platform, pages: shaped.choices.length }, `OAuth awaiting page choice ${platform}`);
+      return res.redirect(302, `/connect?choose=${platform}`);
+    }
+    await store(userId, platform, shaped.connection);
+    finish(req, res, platform, true);
+  }
+
+  async function store(userId: number, platform: Platform, connection: NewConnection) {
+    await saveConnection(deps, userId, platform, connection);
+    deps.log.info({ userId, platform }, `OAuth connected ${platform}`);
+  }
+
+  r.get("/api/connections/:platform/pages", (req, res) => {
+    const platform = platformParam(req);
+    if (!req.session?.userId) throw new HttpError(401, "not_authenticated", "Not authenticated", { requiresLogin: true });
+    const pending = req.session.pendingPages;
+    const pages = pending?.platform === platform ? pending.choices.map((c) => ({ id: c.id, name: c.name })) : [];
+    res.json({ platform, pages });
+  });
+
+  r.post("/api/connections/:platform/choose-page", async (req, res) => {
+    const platform = platformParam(req);
+    const userId = req.session?.userId;
+    if (!userId) throw new HttpError(401, "not_authenticated", "Not authenticated", { requiresLogin: true });
+    const { pageId } = parseBody(chooseBody, req);
+    const pending = req.session.pendingPages;
+    const choice = pending?.platform === platform ? pending.choices.find((c) => c.id === pageId) : undefined;
+    if (!choice) throw new HttpError(404, "no_pending_choice", "No pending Page choice with that id; connect again");
+    const connection = JSON.parse(deps.vault.open(choice.sealed, { userId, platform }, "access_token")) as NewConnection;
+    connection.expiresAt &&= new Date(connection.expiresAt);
+    connection.refreshTokenExpiresAt &&= new Date(connection.refreshTokenExpiresAt);
+    await store(userId, platform, connection);
+    delete req.session.pendingPages;
+    res.json({ success: true, platform, pageId });
+  });
+
+  return r;
+}

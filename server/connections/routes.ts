@@ -1,0 +1,64 @@
+// The connections endpoints of API.md. No token ever reaches a response:
+// rows go through format.ts.
+import { Router, type Request } from "express";
+import { z } from "zod";
+import type { Deps } from "../deps.ts";
+import { accountOf, requireUser } from "../auth/middleware.ts";
+import { HttpError } from "../http/errors.ts";
+import { parseBody } from "../http/validate.ts";
+import { parsePlatform } from "../platforms/registry.ts";
+import type { Platform } from "../../shared/schema.ts";
+import { formatConnection, formatOauthStatus } from "./format.ts";
+import { disconnect, listConnections } from "./service.ts";
+
+const platformName = z.string().transform((v, ctx) => {
+  const p = parsePlatform(v);
+  if (!p) {
+    ctx.addIssue({ code: "custom", message: "must be one of facebook, instagram, linkedin, x (twitter), youtube" });
+    return z.NEVER;
+  }
+  return p;
+});
+const disconnectBody = z.strictObject({ platform: platformName });
+
+function platformParam(req: Request): Platform {
+  const p = parsePlatform(String(req.params.platform ?? ""));
+  if (!p) throw new HttpError(404, "unknown_platform", "Unknown platform");
+  return p;
+}
+
+export function connectionRoutes(deps: Deps): Router {
+  const r = Router();
+  const mustBeUser = requireUser(deps);
+  const margin = deps.config.tokens.refreshMarginMs;
+
+  r.get("/api/platform-connections", mustBeUser, async (req, res) => {
+    const now = deps.clock.now();
+    const rows = await listConnections(deps, accountOf(req).id);
+    res.json(rows.map((row) => formatConnection(row, now, margin)));
+  });
+
+  r.get("/api/oauth-status", mustBeUser, async (req, res) => {
+    const now = deps.clock.now();
+    const rows = await listConnections(deps, accountOf(req).id);
+    res.json({ connections: rows.map((row) => formatOauthStatus(row, now, margin)) });
+  });
+
+  r.post("/api/disconnect-platform", mustBeUser, async (req, res) => {
+    const { platform } = parseBody(disconnectBody, req);
+    if (!(await disconnect(deps, accountOf(req).id, platform))) {
+      throw new HttpError(404, "not_connected", `${platform} is not connected`);
+    }
+    res.json({ success: true });
+  });
+
+  r.delete("/api/platform-connections/:platform", mustBeUser, async (req, res) => {
+    const platform = platformParam(req);
+    if (!(await disconnect(deps, accountOf(req).id, platform))) {
+      throw new HttpError(404, "not_connected", `${platform} is not connected`);
+    }
+    res.json({ message: `${deps.platforms[platform].displayName} disconnected` });
+  });
+
+  return r;
+}
