@@ -2,10 +2,14 @@
 import express, { type Express } from "express";
 import type { Deps } from "./deps.ts";
 import { authRoutes } from "./auth/routes.ts";
+import { connectPageRoutes } from "./connections/connect-page.ts";
+import { connectRoutes } from "./connections/connect-routes.ts";
+import { connectionRoutes } from "./connections/routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
+import { createSandbox } from "./platforms/sandbox/index.ts";
 import { jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
 import { createSessions, idleTimeout, type SessionHandle } from "./http/session.ts";
 
@@ -23,6 +27,8 @@ export function createApp(deps: Deps): App {
   app.use(securityHeaders());
   app.use(safePaths);
   app.use(healthRoutes(deps));
+  // The fake platforms, before the JSON-only guard: OAuth token endpoints and consent forms are form-encoded.
+  if (config.platforms.mode === "sandbox") app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl }).router);
 
   const sessions = createSessions(config, deps.database.pool);
   app.use(sameOriginWrites(config.publicOrigin));
@@ -32,6 +38,9 @@ export function createApp(deps: Deps): App {
   app.use(idleTimeout(config, deps.clock));
 
   app.use(authRoutes(deps));
+  app.use(connectRoutes(deps));
+  app.use(connectionRoutes(deps));
+  app.use(connectPageRoutes(deps));
   app.use(onboardingRoutes(deps));
   app.use(quotaRoutes(deps));
 

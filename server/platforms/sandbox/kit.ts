@@ -1,0 +1,116 @@
+// The sandbox's route wrapper: handlers return a reply instead of writing it,
+// so fault control can answer instead, add latency, or carry the call out and
+// never answer.
+import type { Request, RequestHandler, Response } from "express";
+import type { SandboxState } from "./state.ts";
+
+export interface Reply {
+  status?: number;
+  json?: unknown;
+  html?: string;
+  headers?: Record<string, string>;
+  redirect?: string;
+}
+
+/** Thrown by handlers to answer with an error reply. */
+export class Fail extends Error {
+  constructor(readonly reply: Reply) {
+    super("sandbox reply");
+  }
+}
+
+export type Handler = (req: Request) => Reply | Promise<Reply>;
+
+export function handle(s: SandboxState, name: string | ((req: Request) => string), h: Handler): RequestHandler {
+  return async (req, res) => {
+    const endpoint = typeof name === "string" ? name : name(req);
+    s.calls.push({ endpoint, at: s.now() });
+    const delay = s.latencyFor(endpoint);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    const fault = s.takeFault(endpoint);
+    if (fault?.mode === "respond") return send(res, { status: fault.status, json: fault.body, headers: fault.headers });
+    let reply: Reply;
+    try {
+      reply = await h(req);
+    } catch (err) {
+      if (!(err instanceof Fail)) throw err;
+      reply = err.reply;
+    }
+    if (fault?.mode === "hang") {
+      // Carried out; the answer never comes. The socket closes when the client gives up or the sandbox stops.
+      s.held.add(res);
+      res.on("close", () => s.held.delete(res));
+      return;
+    }
+    if (fault?.mode === "drop") {
+      req.socket.destroy();
+      return;
+    }
+    send(res, reply);
+  };
+}
+
+function send(res: Response, r: Reply): void {
+  for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+  if (r.redirect) return res.redirect(r.status ?? 302, r.redirect);
+  res.status(r.status ?? 200);
+  if (r.html !== undefined) {
+    res.type("html").send(r.html);
+  } else if (r.json !== undefined) {
+    res.json(r.json);
+  } else res.end();
+}
+
+/** Parameters from the query and a form or JSON body alike (Graph accepts both). */
+export function params(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const src of [req.query, typeof req.body === "object" && req.body && !Buffer.isBuffer(req.body) ? req.body : {}]) {
+    for (const [k, v] of Object.entries(src as Record<string, unknown>)) if (typeof v === "string") out[k] = v;
+  }
+  return out;
+}
+
+export function bearer(req: Request): string | undefined {
+  const h = req.get("authorization");
+  return h?.startsWith("Bearer ") ? h.slice(7) : undefined;
+}
+
+export function basicAuth(req: Request): { user: string; password: string } | undefined {
+  const h = req.get("authorization");
+  if (!h?.startsWith("Basic ")) return undefined;
+  const text = Buffer.from(h.slice(6), "base64").toString("utf8");
+  const i = text.indexOf(":");
+  if (i < 0) return undefined;
+  try {
+    return { user: decodeURIComponent(text.slice(0, i)), password: decodeURIComponent(text.slice(i + 1)) };
+  } catch {
+    return undefined;
+  }
+}
+
+export const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+// Each platform's error body shape.
+export const graphFail = (code: number, message: string, o: { subcode?: number; status?: number; headers?: Record<string, string>; type?: string } = {}) =>
+  new Fail({
+    status: o.status ?? 400,
+    headers: o.headers,
+    json: {
+      error: {
+        message,
+        type: o.type ?? "OAuthException",
+        code,
+        ...(o.subcode ? { error_subcode: o.subcode } : {}),
+        fbtrace_id: `sandbox${Date.now().toString(36)}`,
+      },
+    },
+  });
+export const oauthFail = (status: number, error: string, description: string) =>
+  new Fail({ status, json: { error, error_description: description } });
+export const linkedinFail = (status: number, message: string, serviceErrorCode?: number) =>
+  new Fail({ status, json: { message, ...(serviceErrorCode ? { serviceErrorCode } : {}), status } });
+export const xFail = (status: number, title: string, detail: string, headers?: Record<string, string>) =>
+  new Fail({ status, headers, json: { title, detail, type: "about:blank", status } });
+export const googleFail = (status: number, reason: string, message: string, statusText: string, domain = "global") =>
+  new Fail({ status, json: { error: { code: status, message, errors: [{ message, domain, reason }], status: statusText } } });

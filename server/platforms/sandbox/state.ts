@@ -1,0 +1,256 @@
+// The sandbox's memory: registered apps, codes, tokens, published posts and
+// the faults tests ask for. Never in the product's tables; gone on restart.
+import { createHash, randomBytes } from "node:crypto";
+import type { ServerResponse } from "node:http";
+import type { Platform } from "../../../shared/schema.ts";
+import type { Clock } from "../../deps.ts";
+import { SANDBOX_CREDENTIALS } from "../endpoints.ts";
+
+export type Family = "meta" | "linkedin" | "x" | "google";
+export const FAMILY_OF: Record<Platform, Family> = { facebook: "meta", instagram: "meta", linkedin: "linkedin", x: "x", youtube: "google" };
+
+export interface Settings {
+  /** Access-token lifetimes in seconds; tests shorten them to watch expiry. */
+  accessTtl: { metaShort: number; metaLong: number; linkedin: number; x: number; google: number };
+  linkedinRefreshTtl: number;
+  /** LinkedIn gives refresh tokens only to approved partner apps. */
+  linkedinRefreshTokens: boolean;
+  codeTtl: Record<Family, number>;
+  instagramDailyLimit: number;
+  xPostsPer15Min: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  accessTtl: { metaShort: 7200, metaLong: 60 * 86400, linkedin: 60 * 86400, x: 7200, google: 3599 },
+  linkedinRefreshTtl: 365 * 86400,
+  linkedinRefreshTokens: true,
+  codeTtl: { meta: 600, linkedin: 1800, x: 30, google: 600 },
+  instagramDailyLimit: 50,
+  xPostsPer15Min: 100,
+};
+
+export interface App {
+  family: Family;
+  clientId: string;
+  clientSecret: string;
+  name: string;
+  redirectUris: string[];
+}
+
+export interface Code {
+  family: Family;
+  clientId: string;
+  redirectUri: string;
+  scopes: string[];
+  user: string;
+  expiresAt: number;
+  challenge?: string;
+  challengeMethod?: string;
+  offline: boolean;
+  used: boolean;
+}
+
+export interface Token {
+  value: string;
+  family: Family;
+  kind: "user" | "long_user" | "page" | "access";
+  user: string;
+  clientId: string;
+  scopes: string[];
+  expiresAt: number | null;
+  revoked: boolean;
+  pageId?: string;
+  /** Google: access tokens die with the refresh token that minted them. */
+  refresh?: string;
+}
+
+export interface Refresh {
+  value: string;
+  family: Family;
+  user: string;
+  clientId: string;
+  scopes: string[];
+  expiresAt: number | null;
+  dead: boolean;
+}
+
+export interface Published {
+  platform: Platform;
+  id: string;
+  user: string;
+  /** Page id, IG user id, person URN, X user id, channel id. */
+  account: string;
+  text: string;
+  /** LinkedIn: what readers see after little-text parsing (cut at an unescaped reserved character). */
+  rendered?: string;
+  title?: string;
+  mediaUrl?: string;
+  createdAt: number;
+}
+
+export interface Fault {
+  /** An endpoint name ("x.tweets.create") or a prefix ending in "*" ("x.*"). */
+  endpoint: string;
+  remaining: number;
+  /** respond: answer status/body without doing anything; hang: do it, never answer; drop: do it, close the connection. */
+  mode: "respond" | "hang" | "drop";
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+export interface PageSpec {
+  id: string;
+  name: string;
+  instagram?: { id: string; username: string };
+}
+
+export interface Metrics {
+  reach: number;
+  impressions: number;
+  engagement: number;
+}
+
+const digits = (seed: string, n: number) => {
+  const h = createHash("sha256").update(seed).digest();
+  let out = "";
+  for (let i = 0; out.length < n; i++) out += String(h[i % h.length]! % 10);
+  return out.slice(0, n);
+};
+const b64 = (seed: string, n: number) => createHash("sha256").update(seed).digest("base64url").slice(0, n);
+
+/** Stable platform identities for a sandbox user name. */
+export const ids = {
+  facebookUser: (u: string) => `100${digits(`fb:${u}`, 12)}`,
+  page: (u: string) => `1${digits(`page:${u}`, 14)}`,
+  instagram: (u: string) => `1784${digits(`ig:${u}`, 13)}`,
+  linkedinSub: (u: string) => b64(`li:${u}`, 10),
+  xUser: (u: string) => `1${digits(`x:${u}`, 18)}`,
+  channel: (u: string) => `UC${b64(`yt:${u}`, 22)}`,
+};
+
+export class SandboxState {
+  settings: Settings = structuredClone(DEFAULT_SETTINGS);
+  apps: App[] = [];
+  codes = new Map<string, Code>();
+  tokens = new Map<string, Token>();
+  refreshTokens = new Map<string, Refresh>();
+  published: Published[] = [];
+  faults: Fault[] = [];
+  latency = new Map<string, number>();
+  rateLimits = new Map<string, number>();
+  analytics = new Map<string, Metrics>();
+  pages = new Map<string, PageSpec[]>();
+  igContainers = new Map<string, { igUserId: string; caption: string; mediaUrl: string; published: boolean }>();
+  uploads = new Map<string, { user: string; channel: string; title: string; description: string }>();
+  /** Every call by endpoint name, to count what the product did. */
+  calls: Array<{ endpoint: string; at: number }> = [];
+  held = new Set<ServerResponse>();
+  offsetMs = 0;
+  private seq = 1000;
+
+  constructor(
+    readonly clock: Clock,
+    readonly appUrl: string,
+  ) {
+    this.reset();
+  }
+
+  reset(): void {
+    this.settings = structuredClone(DEFAULT_SETTINGS);
+    for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads]) m.clear();
+    this.published = [];
+    this.faults = [];
+    this.calls = [];
+    this.offsetMs = 0;
+    const name = "AgencyIQ (sandbox)";
+    const uris = (...p: Platform[]) => p.map((x) => `${this.appUrl.replace(/\/$/, "")}/auth/${x}/callback`);
+    this.apps = [
+      { family: "meta", ...SANDBOX_CREDENTIALS.facebook, name, redirectUris: uris("facebook", "instagram") },
+      { family: "linkedin", ...SANDBOX_CREDENTIALS.linkedin, name, redirectUris: uris("linkedin") },
+      { family: "x", ...SANDBOX_CREDENTIALS.x, name, redirectUris: uris("x") },
+      { family: "google", ...SANDBOX_CREDENTIALS.youtube, name, redirectUris: uris("youtube") },
+    ];
+  }
+
+  now(): number {
+    return this.clock.now().getTime() + this.offsetMs;
+  }
+
+  nextId(): string {
+    this.seq += 1;
+    return `${this.seq}${digits(String(this.seq), 6)}`;
+  }
+
+  app(family: Family, clientId: string | undefined): App | undefined {
+    return this.apps.find((a) => a.family === family && a.clientId === clientId);
+  }
+
+  secret(prefix: string): string {
+    return `${prefix}${randomBytes(24).toString("base64url")}`;
+  }
+
+  issueToken(t: Omit<Token, "value" | "revoked">, prefix: string): Token {
+    const token: Token = { ...t, value: this.secret(prefix), revoked: false };
+    this.tokens.set(token.value, token);
+    return token;
+  }
+
+  issueRefresh(r: Omit<Refresh, "value" | "dead">, prefix: string): Refresh {
+    const refresh: Refresh = { ...r, value: this.secret(prefix), dead: false };
+    this.refreshTokens.set(refresh.value, refresh);
+    return refresh;
+  }
+
+  /** A token's state: ok, or why it fails. */
+  tokenState(family: Family, value: string | undefined): { token?: Token; problem?: "missing" | "invalid" | "expired" | "revoked" } {
+    if (!value) return { problem: "missing" };
+    const t = this.tokens.get(value);
+    if (!t || t.family !== family) return { problem: "invalid" };
+    if (t.revoked || (t.refresh && this.refreshTokens.get(t.refresh)?.dead)) return { token: t, problem: "revoked" };
+    if (t.expiresAt !== null && t.expiresAt <= this.now()) return { token: t, problem: "expired" };
+    return { token: t };
+  }
+
+  pagesOf(user: string): PageSpec[] {
+    return (
+      this.pages.get(user) ?? [
+        { id: ids.page(user), name: `${user} Page`, instagram: { id: ids.instagram(user), username: `${user.replace(/[^a-z0-9_.]/gi, "_")}_ig` } },
+      ]
+    );
+  }
+
+  takeFault(endpoint: string): Fault | undefined {
+    const f = this.faults.find((x) => x.remaining > 0 && matches(x.endpoint, endpoint));
+    if (f) f.remaining -= 1;
+    return f;
+  }
+
+  latencyFor(endpoint: string): number {
+    let ms = 0;
+    for (const [pattern, v] of this.latency) if (matches(pattern, endpoint)) ms = Math.max(ms, v);
+    return ms;
+  }
+
+  rateLimitedUntil(platform: Platform, user: string): number | undefined {
+    const until = this.rateLimits.get(`${platform}:${user}`);
+    return until !== undefined && until > this.now() ? until : undefined;
+  }
+
+  revokeUser(family: Family, user: string): number {
+    let n = 0;
+    for (const t of this.tokens.values()) if (t.family === family && t.user === user && !t.revoked) ((t.revoked = true), n++);
+    for (const r of this.refreshTokens.values()) if (r.family === family && r.user === user && !r.dead) ((r.dead = true), n++);
+    return n;
+  }
+
+  /** Unanswered ("hang") responses are closed when the sandbox stops. */
+  releaseHeld(): void {
+    for (const res of this.held) res.destroy();
+    this.held.clear();
+  }
+}
+
+function matches(pattern: string, endpoint: string): boolean {
+  return pattern.endsWith("*") ? endpoint.startsWith(pattern.slice(0, -1)) : pattern === endpoint;
+}
