@@ -138,6 +138,8 @@ export const posts = pgTable(
     // The runner's lease: set when a post is claimed, fences its completion.
     leaseId: text("lease_id"),
     leaseExpiresAt: ts("lease_expires_at"),
+    // When the last platform call began: reconciliation lists the platform's posts since then.
+    lastAttemptAt: ts("last_attempt_at"),
     quotaReserved: boolean("quota_reserved").notNull().default(false),
     subscriptionCycle: ts("subscription_cycle"),
     edited: boolean("edited").notNull().default(false),
