@@ -45,7 +45,8 @@ function failureCause(req: Request, err: unknown, info: unknown): string {
   if (typeof req.query.error === "string") return "platform_error";
   if (err && typeof err === "object" && "name" in err) {
     const e = err as { name: string; code?: string };
-    if (e.name === "TokenError") return e.code === "invalid_grant" ? "code_rejected" : `token_error`;
+    // X answers a dead code with invalid_request, the others with invalid_grant.
+    if (e.name === "TokenError") return e.code === "invalid_grant" || e.code === "invalid_request" ? "code_rejected" : "token_error";
     if (e.name === "InternalOAuthError") return "token_exchange_failed";
   }
   if (err instanceof PlatformError) return err.code;
