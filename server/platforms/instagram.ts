@@ -117,7 +117,8 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
       });
       return (r.body.data ?? [])
         .map((p: any) => ({ id: String(p.id), text: String(p.caption ?? ""), createdAt: new Date(p.timestamp) }))
-        .filter((p: { createdAt: Date }) => p.createdAt >= since);
+        // Graph timestamps have whole seconds.
+        .filter((p: { createdAt: Date }) => p.createdAt.getTime() >= Math.floor(since.getTime() / 1000) * 1000);
     },
 
     async fetchAnalytics(conn, mediaId) {

@@ -77,6 +77,7 @@ export function googleRoutes(s: SandboxState): Router {
     const max = Math.min(Number(params(req).maxResults ?? 5) || 5, 50);
     const items = s.published
       .filter((x) => x.platform === "youtube" && x.account === channel(t))
+      .reverse() // among equal times, the later one first
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, max)
       .map((x) => {

@@ -4,7 +4,7 @@
 import express, { type Request, type Router } from "express";
 import { bearer, Fail, graphFail, handle, params } from "./kit.ts";
 import type { PageSpec, Published, SandboxState, Token } from "./state.ts";
-import { ids } from "./state.ts";
+import { ids, newestFirst } from "./state.ts";
 
 const DAY = 86_400_000;
 
@@ -56,7 +56,7 @@ export function graphRoutes(s: SandboxState): Router {
 
   const created = (p: Published) => new Date(p.createdAt).toISOString().replace(/\.\d{3}Z$/, "+0000");
   const sinceOf = (req: Request) => (params(req).since ? Number(params(req).since) * 1000 : 0);
-  const newest = (list: Published[]) => [...list].sort((a, b) => b.createdAt - a.createdAt);
+  const newest = newestFirst;
 
   r.get(`${base}/me`, handle(s, "facebook.me", (req) => {
     const t = userToken(req);

@@ -82,6 +82,7 @@ export function linkedinRoutes(s: SandboxState): Router {
     const count = Math.min(Number(p.count ?? 10) || 10, 100);
     const elements = s.published
       .filter((x) => x.platform === "linkedin" && x.account === urn(t))
+      .reverse() // among equal times, the later one first
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, count)
       .map((x) => ({ id: x.id, author: x.account, commentary: x.text, createdAt: x.createdAt, publishedAt: x.createdAt, lastModifiedAt: x.createdAt, lifecycleState: "PUBLISHED", visibility: "PUBLIC" }));

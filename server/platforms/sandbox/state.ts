@@ -254,3 +254,8 @@ export class SandboxState {
 function matches(pattern: string, endpoint: string): boolean {
   return pattern.endsWith("*") ? endpoint.startsWith(pattern.slice(0, -1)) : pattern === endpoint;
 }
+
+/** Newest first; among equal times, the later one first. */
+export function newestFirst<T extends { createdAt: number }>(list: T[]): T[] {
+  return [...list].reverse().sort((a, b) => b.createdAt - a.createdAt);
+}

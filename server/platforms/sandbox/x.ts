@@ -56,6 +56,7 @@ export function xRoutes(s: SandboxState): Router {
     const max = Math.min(Math.max(Number(p.max_results ?? 10) || 10, 5), 100);
     const data = mine(t)
       .filter((x) => x.createdAt >= since)
+      .reverse() // among equal times, the later one first
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, max)
       .map((x) => ({ id: x.id, text: x.text, created_at: new Date(x.createdAt).toISOString(), edit_history_tweet_ids: [x.id] }));
