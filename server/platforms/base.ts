@@ -100,8 +100,13 @@ export function parseTokens(platform: Platform, body: any): OAuthTokens {
  * Builds OAuthTokens from a passport verify callback (accessToken, refreshToken, params).
  * `params` is the raw token response passport hands over.
  */
-export function tokensFromPassport(accessToken: string, refreshToken: string | undefined, params: Record<string, unknown>): OAuthTokens {
-  const t = parseTokens("facebook", { ...params, access_token: accessToken });
+export function tokensFromPassport(
+  platform: Platform,
+  accessToken: string,
+  refreshToken: string | undefined,
+  params: Record<string, unknown>,
+): OAuthTokens {
+  const t = parseTokens(platform, { ...params, access_token: accessToken });
   return refreshToken ? { ...t, refreshToken } : t;
 }
 

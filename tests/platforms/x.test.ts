@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ContentRejectedError } from "../../server/platforms/errors.ts";
+import { findPublishedPost } from "../../server/platforms/reconcile.ts";
 import { freePort } from "../support/server.ts";
 import { adaptersFor, failure, harness, type Harness } from "./helpers.ts";
 
@@ -87,7 +88,9 @@ describe("X adapter", () => {
     const published = (await h.control("/published?platform=x&user=other")).posts;
     assert.deepEqual(published.map((p: any) => p.text), ["two"], "carried out although unanswered");
     // Reconciliation finds it by content and time.
-    assert.ok((await x().listRecentPosts(other, new Date(h.clock.now().getTime() - 60_000))).some((p) => p.text === "two"));
+    const notBefore = new Date(h.clock.now().getTime() - 60_000);
+    assert.equal((await findPublishedPost(x(), other, { content: "two", notBefore }))?.id, published[0].id);
+    assert.equal(await findPublishedPost(x(), other, { content: "three", notBefore }), null);
 
     await h.control("/revoke", { platform: "x", user: "other" });
     assert.equal(x().classifyError(await failure(x().validate(other))).kind, "auth_revoked");
