@@ -5,6 +5,7 @@ import { authRoutes } from "./auth/routes.ts";
 import { connectPageRoutes } from "./connections/connect-page.ts";
 import { connectRoutes } from "./connections/connect-routes.ts";
 import { connectionRoutes } from "./connections/routes.ts";
+import { checkRoutes } from "./connections/check-routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
@@ -40,6 +41,7 @@ export function createApp(deps: Deps): App {
   app.use(authRoutes(deps));
   app.use(connectRoutes(deps));
   app.use(connectionRoutes(deps));
+  app.use(checkRoutes(deps));
   app.use(connectPageRoutes(deps));
   app.use(onboardingRoutes(deps));
   app.use(quotaRoutes(deps));

@@ -173,6 +173,8 @@ async function refreshRow(deps: Deps, tx: Tx, row: PlatformConnection, now: Date
       ...(tokens.scopes ? { scopes: tokens.scopes } : {}),
       status: "connected",
       lastRefreshedAt: now,
+      // A renewed grant is as good a proof as a validation call.
+      lastValidatedAt: now,
       failureCount: 0,
       lastError: null,
       nextCheckAt: nextCheckAt({ ...stored, refreshToken: stored.refreshToken ?? row.refreshToken }, now, deps.config.tokens.refreshMarginMs),

@@ -1,0 +1,92 @@
+// GET /api/check-connection and POST /api/platform-connections/:platform/refresh:
+// the user asks now what the connection check does every few minutes.
+// Both call the platforms, so they are limited per user.
+import { Router, type Request } from "express";
+import type { Platform, PlatformConnection } from "../../shared/schema.ts";
+import { accountOf, requireUser } from "../auth/middleware.ts";
+import type { Deps } from "../deps.ts";
+import { HttpError, tooManyRequests } from "../http/errors.ts";
+import { consume } from "../http/rate-limit.ts";
+import { parsePlatform } from "../platforms/registry.ts";
+import { checkConnection, checkUserConnections } from "./connection-check.ts";
+import { formatConnection } from "./format.ts";
+import { findActiveConnection, listConnections } from "./service.ts";
+import { refreshConnection } from "./token-manager.ts";
+
+const CHECKS_PER_USER = { max: 30, windowMs: 10 * 60_000 };
+
+function platformParam(req: Request): Platform {
+  const p = parsePlatform(String(req.params.platform ?? ""));
+  if (!p) throw new HttpError(404, "unknown_platform", "Unknown platform: use facebook, instagram, linkedin, x (twitter) or youtube");
+  return p;
+}
+
+const reconnect = (code: string, message: string) => new HttpError(409, code, message, { success: false, requiresReconnection: true });
+
+export function checkRoutes(deps: Deps): Router {
+  const r = Router();
+  const mustBeUser = requireUser(deps);
+  const margin = deps.config.tokens.refreshMarginMs;
+
+  async function limit(userId: number): Promise<void> {
+    if (!(await consume(deps.db, { bucket: `connection-check:user:${userId}`, ...CHECKS_PER_USER }, deps.clock.now()))) {
+      throw tooManyRequests("Too many connection checks; try again in a few minutes", CHECKS_PER_USER.windowMs / 1000);
+    }
+  }
+
+  r.get("/api/check-connection", mustBeUser, async (req, res) => {
+    const userId = accountOf(req).id;
+    await limit(userId);
+    const { result, needsReconnect } = await checkUserConnections(deps, userId);
+    const now = deps.clock.now();
+    const rows = await listConnections(deps, userId);
+    res.json({
+      checked: result.checked,
+      refreshed: result.refreshed,
+      needsReconnect,
+      connections: rows.map((row) => formatConnection(row, now, margin)),
+    });
+  });
+
+  r.post("/api/platform-connections/:platform/refresh", mustBeUser, async (req, res) => {
+    const platform = platformParam(req);
+    const userId = accountOf(req).id;
+    const name = deps.platforms[platform].displayName;
+    const row = await findActiveConnection(deps, userId, platform);
+    if (!row) throw new HttpError(404, "not_connected", `${name} is not connected`, { success: false, requiresReconnection: true });
+    if (row.status === "needs_reconnect") throw reconnect("needs_reconnect", `${name} needs to be reconnected: ${row.lastError ?? "the access was refused"}`);
+    await limit(userId);
+
+    let after: PlatformConnection;
+    let message: string;
+    if (row.refreshToken) {
+      const r = await refreshConnection(deps, row.id, { seenAccessToken: row.accessToken, force: true });
+      if (r.kind === "gone") throw new HttpError(404, "not_connected", `${name} is not connected`, { success: false, requiresReconnection: true });
+      if (r.kind === "needs_reconnect") throw reconnect("needs_reconnect", `${name} needs to be reconnected: ${r.message}`);
+      if (r.kind === "failed") {
+        throw new HttpError(503, "refresh_failed", `${name} could not renew the access right now; it will be retried automatically`, {
+          success: false,
+          requiresReconnection: false,
+          retryAt: r.retryAt,
+        });
+      }
+      after = r.connection;
+      message = `${name} access renewed`;
+    } else {
+      // Nothing to renew (Facebook and Instagram Page tokens): prove the token still works instead.
+      const { outcome } = await checkConnection(deps, row, { forceValidate: true });
+      const [current] = await listConnections(deps, userId).then((rows) => rows.filter((x) => x.platform === platform));
+      if (outcome === "needs_reconnect" || current?.status === "needs_reconnect") {
+        throw reconnect("needs_reconnect", `${name} needs to be reconnected: ${current?.lastError ?? "the access was refused"}`);
+      }
+      if (outcome === "failed") {
+        throw new HttpError(503, "check_failed", `${name} could not be reached right now; it will be retried automatically`, { success: false, requiresReconnection: false });
+      }
+      after = current ?? row;
+      message = `${name} access works and does not need renewing`;
+    }
+    res.json({ success: true, connection: formatConnection(after, deps.clock.now(), margin), message });
+  });
+
+  return r;
+}
