@@ -8,6 +8,7 @@ import { connectionRoutes } from "./connections/routes.ts";
 import { checkRoutes } from "./connections/check-routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
+import { postRoutes } from "./posts/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { createSandbox } from "./platforms/sandbox/index.ts";
@@ -45,6 +46,7 @@ export function createApp(deps: Deps): App {
   app.use(connectPageRoutes(deps));
   app.use(onboardingRoutes(deps));
   app.use(quotaRoutes(deps));
+  app.use(postRoutes(deps));
 
   app.use("/api", notFoundApi);
   if (config.staticDir) {

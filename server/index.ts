@@ -9,6 +9,7 @@ import { openDatabase } from "./db/index.ts";
 import { runMigrations } from "./db/migrate.ts";
 import { systemClock, type Clock, type Deps } from "./deps.ts";
 import { allJobs, startJobs } from "./jobs/index.ts";
+import { stopPublishing } from "./posts/runner.ts";
 import { createLog } from "./log.ts";
 import { createMailer } from "./notify/email.ts";
 import { createSmsSender } from "./notify/sms.ts";
@@ -70,6 +71,8 @@ export async function start(options: StartOptions = {}): Promise<Running> {
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      // Stop claiming and hand back unsent posts before the timers and the database go.
+      await stopPublishing(deps);
       await jobs?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -4,6 +4,7 @@ import cron, { type ScheduledTask } from "node-cron";
 import type { Deps } from "../deps.ts";
 import { pruneHits } from "../http/rate-limit.ts";
 import { quotaJobs } from "../quota/jobs.ts";
+import { postJobs } from "../posts/jobs.ts";
 import { connectionCheckJobs } from "../connections/connection-check.ts";
 
 export interface Job {
@@ -19,6 +20,7 @@ export function allJobs(_deps: Deps): Job[] {
   return [
     { name: "prune-rate-limits", schedule: "17 * * * *", run: (d) => pruneHits(d.db, d.clock.now()) },
     ...quotaJobs(_deps),
+    ...postJobs(_deps),
     ...connectionCheckJobs(_deps),
   ];
 }

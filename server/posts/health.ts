@@ -1,0 +1,101 @@
+// The per-platform circuit breaker, in platform_health so every process sees
+// the same state. Consecutive transient failures (5xx, timeouts, lost
+// answers) open it; after the cool-down one process wins the right to send a
+// probe (state half_open); the probe's outcome closes or re-opens it.
+import { sql } from "drizzle-orm";
+import { PLATFORMS, type Platform } from "../../shared/schema.ts";
+import { rowsOf } from "../db/index.ts";
+import type { Deps } from "../deps.ts";
+
+export type BreakerState = "closed" | "open" | "half_open";
+
+export interface PlatformHealth {
+  platform: Platform;
+  healthy: boolean;
+  state: BreakerState;
+  lastError: string | null;
+  retryAt: Date | null;
+}
+
+interface Row {
+  platform: Platform;
+  state: BreakerState;
+  consecutive_failures: number;
+  last_error: string | null;
+  retry_at: Date | string | null;
+}
+
+const toDate = (v: Date | string | null) => (v === null ? null : new Date(v));
+
+export async function readHealth(deps: Deps): Promise<PlatformHealth[]> {
+  const rows = rowsOf<Row>(await deps.db.execute(sql`select platform, state, consecutive_failures, last_error, retry_at from platform_health`));
+  const now = deps.clock.now().getTime();
+  return PLATFORMS.map((platform) => {
+    const r = rows.find((x) => x.platform === platform);
+    const state = r?.state ?? "closed";
+    const retryAt = r ? toDate(r.retry_at) : null;
+    return {
+      platform,
+      // Open but past its cool-down: the next publish is the probe, so it counts as usable.
+      healthy: state === "closed" || (retryAt !== null && retryAt.getTime() <= now && state === "open"),
+      state,
+      lastError: r?.last_error ?? null,
+      retryAt: state === "closed" ? null : retryAt,
+    };
+  });
+}
+
+export type BreakerDecision = { ok: true; probe: boolean } | { ok: false; retryAt: Date; lastError: string | null };
+
+/**
+ * May a call to this platform go out now? While open and cooling down: no,
+ * with the retry time. Open and cooled down: exactly one caller (across
+ * processes) turns it half_open and sends the probe; the others wait.
+ */
+export async function breakerAllows(deps: Deps, platform: Platform): Promise<BreakerDecision> {
+  const now = deps.clock.now();
+  const [row] = rowsOf<Row>(
+    await deps.db.execute(sql`select platform, state, consecutive_failures, last_error, retry_at from platform_health where platform = ${platform}`),
+  );
+  if (!row || row.state === "closed") return { ok: true, probe: false };
+  const retryAt = toDate(row.retry_at) ?? now;
+  if (retryAt.getTime() > now.getTime()) return { ok: false, retryAt, lastError: row.last_error };
+  // Cooled down: claim the probe. The half_open state carries its own deadline, so a
+  // probe whose process died is retried after another cool-down.
+  const probeUntil = new Date(now.getTime() + deps.config.publishing.breakerCooldownMs);
+  const won = rowsOf(
+    await deps.db.execute(sql`
+      update platform_health set state = 'half_open', retry_at = ${probeUntil.toISOString()}::timestamptz, updated_at = ${now.toISOString()}::timestamptz
+      where platform = ${platform} and state <> 'closed' and retry_at <= ${now.toISOString()}::timestamptz
+      returning platform`),
+  );
+  return won.length ? { ok: true, probe: true } : { ok: false, retryAt: probeUntil, lastError: row.last_error };
+}
+
+/** A call reached the platform and it answered (success, or a non-transient refusal): close. */
+export async function recordHealthy(deps: Deps, platform: Platform): Promise<void> {
+  // Written only when something changes, so the hot path does not contend on one row.
+  await deps.db.execute(sql`
+    update platform_health set state = 'closed', consecutive_failures = 0, retry_at = null, opened_at = null,
+      updated_at = ${deps.clock.now().toISOString()}::timestamptz
+    where platform = ${platform} and (state <> 'closed' or consecutive_failures <> 0)`);
+}
+
+/** A transient failure (5xx, timeout, lost answer): count it; open at the threshold or when a probe failed. */
+export async function recordUnhealthy(deps: Deps, platform: Platform, error: string): Promise<void> {
+  const now = deps.clock.now();
+  const { breakerThreshold, breakerCooldownMs } = deps.config.publishing;
+  const retryAt = new Date(now.getTime() + breakerCooldownMs).toISOString();
+  const at = now.toISOString();
+  await deps.db.execute(sql`
+    insert into platform_health as h (platform, state, consecutive_failures, last_error, opened_at, retry_at, updated_at)
+    values (${platform}, case when 1 >= ${breakerThreshold} then 'open' else 'closed' end, 1, ${error.slice(0, 500)},
+            case when 1 >= ${breakerThreshold} then ${at}::timestamptz end, case when 1 >= ${breakerThreshold} then ${retryAt}::timestamptz end, ${at}::timestamptz)
+    on conflict (platform) do update set
+      consecutive_failures = h.consecutive_failures + 1,
+      last_error = excluded.last_error,
+      state = case when h.state = 'half_open' or h.consecutive_failures + 1 >= ${breakerThreshold} then 'open' else h.state end,
+      opened_at = case when h.state <> 'open' and (h.state = 'half_open' or h.consecutive_failures + 1 >= ${breakerThreshold}) then ${at}::timestamptz else h.opened_at end,
+      retry_at = case when h.state = 'half_open' or (h.state = 'closed' and h.consecutive_failures + 1 >= ${breakerThreshold}) then ${retryAt}::timestamptz else h.retry_at end,
+      updated_at = ${at}::timestamptz`);
+}

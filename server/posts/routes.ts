@@ -1,0 +1,153 @@
+// Posts HTTP: CRUD, approval, publish now, the on-demand runner and platform
+// health. Rules live in service.ts, preflight.ts and runner.ts.
+import { Router, type Response } from "express";
+import { z } from "zod";
+import { PLATFORMS, type Platform, type Post, type User } from "../../shared/schema.ts";
+import { accountOf, requireUser } from "../auth/middleware.ts";
+import type { Deps } from "../deps.ts";
+import { HttpError, notFound } from "../http/errors.ts";
+import { parseBody, parseParams } from "../http/validate.ts";
+import { parsePlatform } from "../platforms/registry.ts";
+import { checkCanPost } from "../quota/check.ts";
+import { formatHealth, formatPost } from "./format.ts";
+import { readHealth } from "./health.ts";
+import { preflight, preflightError } from "./preflight.ts";
+import { findPost, listPosts } from "./queries.ts";
+import { publishRunner, type DrainResult } from "./runner.ts";
+import { approvePost, createPost, deletePost, makeAllDue, makeDueNow, updatePost } from "./service.ts";
+
+const platform = z
+  .string()
+  .transform((v, ctx) => parsePlatform(v) ?? (ctx.addIssue({ code: "custom", message: `must be one of ${PLATFORMS.join(", ")} (or twitter)` }), z.NEVER)) as z.ZodType<Platform>;
+const content = z.string().trim().min(1, "must not be empty").max(10_000);
+const mediaUrl = z.url({ protocol: /^https?$/ }).max(2000);
+const when = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+const postId = z.coerce.number().int().positive();
+
+const schemas = {
+  id: z.object({ id: postId }),
+  create: z.strictObject({ platform, content, scheduledFor: when.optional(), status: z.enum(["draft", "approved"]).optional(), mediaUrl: mediaUrl.optional() }),
+  update: z.strictObject({
+    content: content.optional(),
+    edited: z.boolean().optional(),
+    editedAt: when.optional(),
+    scheduledFor: when.nullable().optional(),
+    status: z.enum(["draft", "approved"]).optional(),
+  }),
+  approve: z.strictObject({ postId }),
+  publishNow: z.union([z.strictObject({ postId }), z.strictObject({ platform, content, mediaUrl: mediaUrl.optional() })]),
+  empty: z.object({}).strict(),
+  directPublish: z.strictObject({ action: z.literal("publish_all") }),
+};
+
+export function postRoutes(deps: Deps): Router {
+  const r = Router();
+  const user = requireUser(deps);
+
+  r.get("/api/posts", user, async (req, res) => {
+    res.json((await listPosts(deps.db, accountOf(req).id)).map(formatPost));
+  });
+  r.post("/api/posts", user, async (req, res) => {
+    const b = parseBody(schemas.create, req);
+    res.status(201).json(formatPost(await createPost(deps, accountOf(req), b)));
+  });
+  r.put("/api/posts/:id", user, async (req, res) => {
+    const { id } = parseParams(schemas.id, req);
+    const b = parseBody(schemas.update, req);
+    res.json(formatPost(await updatePost(deps, accountOf(req), id, b)));
+  });
+  r.delete("/api/posts/:id", user, async (req, res) => {
+    const { id } = parseParams(schemas.id, req);
+    await deletePost(deps, accountOf(req), id);
+    res.json({ success: true });
+  });
+  r.post("/api/approve-post", user, async (req, res) => {
+    const { postId: id } = parseBody(schemas.approve, req);
+    res.json({ success: true, queued: true, post: formatPost(await approvePost(deps, accountOf(req), id)) });
+  });
+
+  r.post("/api/post", user, async (req, res) => {
+    const b = parseBody(schemas.publishNow, req);
+    const account = accountOf(req);
+    let post: Post | undefined;
+    if ("postId" in b) {
+      post = await findPost(deps.db, account.id, b.postId);
+      if (!post) throw notFound("Post not found");
+      if (post.status === "published") throw new HttpError(409, "post_published", "This post is already published", { success: false });
+    } else {
+      post = await createPost(deps, account, { platform: b.platform, content: b.content, mediaUrl: b.mediaUrl, status: "draft" });
+    }
+    await preflight(deps, account, post);
+    post = await makeDueNow(deps, account, post);
+    const result = await publishRunner(deps).drain({ postIds: [post.id] });
+    await answerPublish(deps, res, account, post.id, result);
+  });
+
+  const autoPost = async (account: User, res: Response) => {
+    const check = await checkCanPost(deps, account, deps.clock.now());
+    if (!check.ok && check.reason !== "quota_exhausted") {
+      throw preflightError(409, check.reason === "cycle_ended" ? "cycle" : "quota", check.reason, check.message);
+    }
+    const result = await publishRunner(deps).drain({ userId: account.id });
+    res.json({
+      success: result.failed === 0 && result.paused === 0,
+      postsProcessed: result.processed,
+      postsPublished: result.published,
+      postsFailed: result.failed + result.paused,
+      errors: result.errors,
+      message: summary(result),
+    });
+  };
+  r.post("/api/auto-post", user, async (req, res) => autoPost(accountOf(req), res));
+  r.post("/api/enforce-auto-posting", user, async (req, res) => {
+    parseBody(schemas.empty, req);
+    await autoPost(accountOf(req), res);
+  });
+
+  r.post("/api/direct-publish", user, async (req, res) => {
+    parseBody(schemas.directPublish, req);
+    const account = accountOf(req);
+    const total = await makeAllDue(deps, account);
+    const result = await publishRunner(deps).drain({ userId: account.id });
+    const quotaExceeded = [...result.outcomes.values()].some((o) => o.kind === "failed" && o.code === "quota_exhausted");
+    res.json({
+      success: result.failed === 0 && result.paused === 0,
+      successCount: result.published,
+      totalPosts: total,
+      ...(quotaExceeded ? { quotaExceeded: true } : {}),
+      message: summary(result),
+    });
+  });
+
+  r.get("/api/platform-health", user, async (_req, res) => {
+    res.json((await readHealth(deps)).map(formatHealth));
+  });
+  return r;
+}
+
+function summary(r: DrainResult): string {
+  if (r.processed === 0) return "No approved posts are due";
+  const parts = [`${r.published} of ${r.processed} published`];
+  if (r.failed) parts.push(`${r.failed} failed`);
+  if (r.paused) parts.push(`${r.paused} paused until you reconnect`);
+  if (r.retried + r.unknown) parts.push(`${r.retried + r.unknown} will be retried`);
+  return parts.join(", ");
+}
+
+async function answerPublish(deps: Deps, res: Response, account: User, id: number, result: DrainResult): Promise<void> {
+  const post = (await findPost(deps.db, account.id, id))!;
+  const o = result.outcomes.get(id);
+  if (o?.kind === "published") {
+    res.json({ success: true, post: formatPost(post), platformPostId: o.platformPostId });
+    return;
+  }
+  if (o?.kind === "failed") {
+    const status = o.code === "quota_exhausted" ? 429 : o.check === "cycle" ? 409 : 422;
+    throw new HttpError(status, o.code, o.message, { success: false, check: o.check, post: formatPost(post), ...(status === 429 ? { quotaExceeded: true } : {}) });
+  }
+  if (o?.kind === "paused") {
+    throw new HttpError(409, o.code, o.message, { success: false, check: "token", requiresReconnection: true, post: formatPost(post) });
+  }
+  // Retried later or being checked with the platform: accepted, not done.
+  res.status(202).json({ success: false, queued: true, post: formatPost(post), message: o && "message" in o ? o.message : "Queued for publishing" });
+}

@@ -1,0 +1,137 @@
+// Shared set-up for the publishing tests: users with a plan and connections
+// made through the real OAuth flow against the sandbox, approved posts, and
+// the sandbox's own record of what it published.
+import assert from "node:assert/strict";
+import { sql } from "drizzle-orm";
+import { posts, type Platform } from "../../shared/schema.ts";
+import { rowsOf } from "../../server/db/index.ts";
+import type { Deps } from "../../server/deps.ts";
+import { grantPlan } from "../../server/quota/grant.ts";
+import { quotaFor } from "../../server/quota/plans.ts";
+import type { Client } from "../support/client.ts";
+import { connectPlatform } from "../support/connect.ts";
+import { signedUpClient, type TestServer } from "../support/server.ts";
+
+/** Small numbers so retries happen within a test; a big plan so quota never runs out by accident. */
+export const FAST_PUBLISHING = {
+  PLAN_PROFESSIONAL_POSTS: "5000",
+  RUNNER_LEASE_SECONDS: "30",
+  PUBLISH_BACKOFF_BASE_MS: "1000",
+  PUBLISH_BACKOFF_MAX_MS: "4000",
+  PUBLISH_RECONCILE_DELAY_MS: "500",
+  PUBLISH_MAX_ATTEMPTS: "6",
+  BREAKER_FAILURE_THRESHOLD: "1000",
+  BREAKER_COOLDOWN_SECONDS: "2",
+  PLATFORM_HTTP_TIMEOUT_MS: "2000",
+  RUNNER_CONCURRENCY_PER_PLATFORM: "8",
+  RUNNER_CONCURRENCY_PER_CONNECTION: "2",
+};
+
+export async function givePlan(deps: Deps, userId: number, plan: "starter" | "growth" | "professional" = "professional"): Promise<void> {
+  await deps.db.transaction((tx) => grantPlan(tx, { userId, plan, source: "test", now: deps.clock.now(), quotaFor: quotaFor(deps.config) }));
+}
+
+export interface Publisher {
+  client: Client;
+  userId: number;
+  phone: string;
+  /** The sandbox account name its connections belong to. */
+  account: string;
+}
+
+/** A signed-up user with a plan and the given platforms connected as sandbox account `account`. */
+export async function publisher(server: TestServer, platforms: readonly Platform[], account: string, plan: "starter" | "professional" = "professional"): Promise<Publisher> {
+  const { client, user, identity } = await signedUpClient(server, account.replace(/[^a-z0-9]/gi, "").slice(0, 10) || "p");
+  await givePlan(server.deps, user.id, plan);
+  for (const p of platforms) await connectPlatform(client, p, account);
+  return { client, userId: user.id, phone: identity.phone, account };
+}
+
+/** Media every platform accepts: Instagram needs an image, YouTube a video. */
+export function mediaFor(sandboxUrl: string, platform: Platform): string | null {
+  if (platform === "youtube") return `${sandboxUrl}/_media/sample.mp4`;
+  if (platform === "instagram") return `${sandboxUrl}/_media/sample.jpg`;
+  return null;
+}
+
+/** Inserts approved posts due now (the way approval leaves them), with unique texts. */
+export async function approvedPosts(deps: Deps, sandboxUrl: string, owners: Array<{ userId: number; platform: Platform; count: number; tag: string }>): Promise<number[]> {
+  const now = deps.clock.now();
+  const values = owners.flatMap((o) =>
+    Array.from({ length: o.count }, (_, i) => ({
+      userId: o.userId,
+      platform: o.platform,
+      content: `${o.tag} post ${i} for ${o.platform} by user ${o.userId}`,
+      mediaUrl: mediaFor(sandboxUrl, o.platform),
+      status: "approved" as const,
+      approvedAt: now,
+      nextAttemptAt: now,
+      createdAt: now,
+      updatedAt: now,
+    })),
+  );
+  const ids: number[] = [];
+  for (let i = 0; i < values.length; i += 500) {
+    const rows = await deps.db.insert(posts).values(values.slice(i, i + 500)).returning({ id: posts.id });
+    ids.push(...rows.map((r) => r.id));
+  }
+  return ids;
+}
+
+export interface SandboxPost {
+  platform: Platform;
+  id: string;
+  user: string;
+  text: string;
+}
+
+export async function sandboxPublished(sandboxUrl: string): Promise<SandboxPost[]> {
+  const r = await fetch(`${sandboxUrl}/_control/published`);
+  assert.equal(r.status, 200);
+  return ((await r.json()) as { posts: SandboxPost[] }).posts;
+}
+
+export async function control(sandboxUrl: string, path: string, body: unknown): Promise<any> {
+  const r = await fetch(`${sandboxUrl}/_control${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  assert.ok(r.status < 300, `${path}: ${r.status} ${await r.clone().text()}`);
+  return r.json();
+}
+
+export async function statusCounts(deps: Deps): Promise<Record<string, number>> {
+  const rows = rowsOf<{ status: string; n: number }>(await deps.db.execute(sql`select status::text, count(*)::int as n from posts group by status`));
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
+/**
+ * The end state every publishing test checks: each post published at most
+ * once on the sandbox; a published post's platform id is a sandbox post with
+ * its text; failed and paused posts carry a reason; nothing in flight.
+ */
+export async function assertExactlyOnce(deps: Deps, sandboxUrl: string, opts: { allowFailed?: boolean; allowPaused?: boolean } = {}) {
+  const all = rowsOf<{ id: number; status: string; content: string; platform: Platform; platform_post_id: string | null; error_log: string | null }>(
+    await deps.db.execute(sql`select id, status::text, content, platform, platform_post_id, error_log from posts`),
+  );
+  const onSandbox = await sandboxPublished(sandboxUrl);
+  const byText = new Map<string, SandboxPost[]>();
+  for (const p of onSandbox) byText.set(`${p.platform}|${p.text}`, [...(byText.get(`${p.platform}|${p.text}`) ?? []), p]);
+  const doubled = [...byText.entries()].filter(([, v]) => v.length > 1).map(([k]) => k);
+  assert.deepEqual(doubled, [], "no text published twice");
+  const sandboxIds = new Set(onSandbox.map((p) => p.id));
+  for (const p of all) {
+    const out = byText.get(`${p.platform}|${p.content}`) ?? [];
+    if (p.status === "published") {
+      assert.ok(p.platform_post_id && sandboxIds.has(p.platform_post_id), `post ${p.id} published with a real platform id`);
+      assert.equal(out.length, 1, `post ${p.id} is on the sandbox once`);
+      assert.equal(out[0]!.id, p.platform_post_id);
+    } else if (p.status === "failed" && opts.allowFailed) {
+      assert.ok(p.error_log, `failed post ${p.id} has a reason`);
+      assert.equal(out.length, 0, `failed post ${p.id} is not on the sandbox`);
+    } else if (p.status === "paused" && opts.allowPaused) {
+      assert.ok(p.error_log, `paused post ${p.id} has a reason`);
+      assert.equal(out.length, 0, `paused post ${p.id} is not on the sandbox`);
+    } else {
+      assert.fail(`post ${p.id} ended ${p.status}: ${p.error_log}`);
+    }
+  }
+  return all;
+}
