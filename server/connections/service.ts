@@ -10,7 +10,8 @@ const DAY = 24 * 60 * 60 * 1000;
 /** When the connection check should first look at a new or refreshed connection. */
 export function firstCheckAt(expiresAt: Date | null, now: Date, refreshMarginMs: number): Date {
   if (!expiresAt) return new Date(now.getTime() + DAY);
-  return new Date(Math.max(now.getTime(), expiresAt.getTime() - refreshMarginMs));
+  // At least daily, also for 60-day tokens: the check validates them and warns before a deadline nobody can extend.
+  return new Date(Math.min(now.getTime() + DAY, Math.max(now.getTime(), expiresAt.getTime() - refreshMarginMs)));
 }
 
 /**
