@@ -18,5 +18,19 @@ console.log(`  ours      ${fmt(ours.rps)} req/s  p50 ${fmt(ours.p50ms)} ms  p99 
 console.log(`  baseline  ${fmt(baseline.rps)} req/s  p50 ${fmt(baseline.p50ms)} ms  p99 ${fmt(baseline.p99ms)} ms  (Express + pg SELECT 1)`);
 console.log(`  ratio     ${(ours.rps / baseline.rps).toFixed(2)}× the baseline's throughput`);
 
+const { benchConnectionCheck } = await import("./connection-check.ts");
+const check = await benchConnectionCheck();
+results.connectionCheck = check;
+console.log(`\nConnection check: a tick with nothing due, and the tick that refreshes 1,000 due X connections against the sandbox`);
+console.log(`  stored     idle tick p50 / max     due query plan                      refresh 1,000 due   refreshed  requests`);
+for (const c of check) {
+  const plan = c.usesIndex ? "index on next_check_at, no seq scan" : "NOT the index (see latest.json)";
+  console.log(
+    `  ${String(c.stored).padStart(7)}    ${fmt(c.idleTickMedianMs).padStart(5)} / ${fmt(c.idleTickMaxMs).padStart(5)} ms      ${plan.padEnd(36)}${fmt(c.refreshTickMs).padStart(8)} ms    ${String(c.refreshed).padStart(7)}  ${String(c.refreshRequests).padStart(8)}`,
+  );
+}
+console.log(`  EXPLAIN ANALYZE of the due query at ${check.at(-1)!.stored} stored, 1,000 due:`);
+for (const line of check.at(-1)!.explainDue) console.log(`    ${line}`);
+
 mkdirSync(new URL("./results", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify(results, null, 2));
