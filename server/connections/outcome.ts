@@ -22,8 +22,6 @@ export function setPageSecurityHeaders(res: Response, nonce: string): void {
 export function sendOutcomePage(res: Response, opts: { origin: string; outcome: Outcome; next: string; text: string }): void {
   const nonce = randomBytes(16).toString("base64");
   setPageSecurityHeaders(res, nonce);
-  // The popup must keep its opener after visiting the platform's pages.
-  res.setHeader("Cross-Origin-Opener-Policy", "unsafe-none");
   res.type("html").send(`<!doctype html>
 <html><head><meta charset="utf-8"><title>AgencyIQ</title></head>
 <body><p>${escapeHtml(opts.text)}</p><p><a href="${escapeHtml(opts.next)}">Continue</a></p>

@@ -6,10 +6,12 @@ import { HttpError, sendError } from "./errors.ts";
 
 export const BODY_LIMIT = "100kb";
 
-// COOP same-origin-allow-popups: our pages open OAuth popups that visit the
-// platform's origin and must still reach window.opener when they come back.
-export const securityHeaders = (): RequestHandler =>
-  helmet({ crossOriginOpenerPolicy: { policy: "same-origin-allow-popups" } });
+// No Cross-Origin-Opener-Policy: the OAuth popup goes page → /auth/<p> →
+// platform → /auth/<p>/callback, and any COOP value that differs between two
+// of those responses (redirects included) makes the browser sever
+// window.opener, so the popup could no longer tell the page it is done.
+// Verified in Chromium by tests/connections/browser.test.ts.
+export const securityHeaders = (): RequestHandler => helmet({ crossOriginOpenerPolicy: false });
 
 export function jsonBody(): RequestHandler {
   return express.json({ limit: BODY_LIMIT, strict: true, type: "application/json" });
