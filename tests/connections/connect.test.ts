@@ -91,6 +91,21 @@ describe("OAuth connect", () => {
     assert.equal((await rowsOf(user.id))[0]!.platform, "x");
   });
 
+  it("every attempt gets a fresh PKCE verifier and state", async () => {
+    const { client } = await signedUpClient(server, "pkce");
+    const first = new URL((await client.get("/auth/x")).headers.get("location")!, server.url).searchParams;
+    const second = new URL((await client.get("/auth/x")).headers.get("location")!, server.url).searchParams;
+    assert.notEqual(first.get("code_challenge"), second.get("code_challenge"));
+    assert.notEqual(first.get("state"), second.get("state"));
+  });
+
+  it("no open redirect: a return path in the query is ignored", async () => {
+    const { client } = await signedUpClient(server, "openredir");
+    const step = await consent(client, "x", { query: "?mode=redirect&returnTo=https%3A%2F%2Fevil.example&redirect=%2F%2Fevil.example" });
+    const r = await callback(client, step);
+    assert.equal(r.headers.get("location"), "/connect?connected=x");
+  });
+
   it("the redirect URI comes from PUBLIC_URL, never from the Host header", async () => {
     const { client } = await signedUpClient(server, "host");
     const r = await client.get("/auth/linkedin", { host: "evil.example" });

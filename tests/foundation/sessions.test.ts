@@ -38,6 +38,21 @@ describe("sessions", () => {
     });
   });
 
+  it("stores passwords as scrypt hashes and never logs a password or a cookie", async () => {
+    const id = newIdentity("secret");
+    const c = server.client();
+    await c.post("/api/auth/signup", id);
+    await c.post("/api/auth/login", { email: id.email, password: "a wrong password" });
+    const { rows } = await server.deps.database.pool.query("select password_hash from users where email = $1", [id.email]);
+    assert.match(rows[0].password_hash, /^scrypt\$16384\$8\$1\$/);
+    assert.ok(!rows[0].password_hash.includes(id.password));
+    const log = server.rawLog();
+    assert.ok(!log.includes(id.password) && !log.includes("a wrong password"), "no password in the log");
+    assert.ok(!log.includes(c.cookies.get("aiq.sid")!), "no cookie in the log");
+    const me = await c.get("/api/user");
+    assert.ok(!me.text.includes("scrypt") && !me.text.toLowerCase().includes("password"), "no hash in responses");
+  });
+
   it("answers the anonymous session shape and 401 with requiresLogin", async () => {
     const c = server.client();
     const s = await c.get("/api/auth/session");
