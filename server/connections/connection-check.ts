@@ -18,6 +18,7 @@ import {
   markNeedsReconnect,
   nextCheckAt,
   recordFailure,
+  safeError,
   VALIDATE_EVERY_MS,
   warnExpiry,
 } from "./token-state.ts";
@@ -98,7 +99,7 @@ export async function checkConnection(deps: Deps, claimed: PlatformConnection, o
   let now = deps.clock.now();
   if (row.status === "needs_reconnect") return { outcome: "skipped", warned: false };
   if (needsRenewal(deps, row, now)) {
-    const r = await refreshConnection(deps, row.id, { seenAccessToken: row.accessToken, due: (x, t) => needsRenewal(deps, x, t) });
+    const r = await refreshConnection(deps, row.id, { seenAccessToken: row.accessToken, seenFailureCount: row.failureCount, due: (x, t) => needsRenewal(deps, x, t) });
     if (r.kind === "gone") return { outcome: "skipped", warned: false };
     if (r.kind === "refreshed") return { outcome: "refreshed", warned: false };
     if (r.kind === "needs_reconnect") return { outcome: "needs_reconnect", warned: false };
@@ -178,7 +179,7 @@ export async function runConnectionCheck(deps: Deps, options: CheckOptions = {})
         add(result, outcome, warned);
       } catch (err) {
         // One bad row (say, a token the vault cannot open) must not stop the others; the lease brings it back later.
-        deps.log.error({ err, connectionId: row.id }, "Connection check failed for one connection");
+        deps.log.error({ error: safeError(err), connectionId: row.id }, "Connection check failed for one connection");
         add(result, "failed", false);
       }
     });

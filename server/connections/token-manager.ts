@@ -15,7 +15,7 @@ import type { Tx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import type { ConnectionCredentials } from "../platforms/types.ts";
 import { credentialsOf, findActiveConnection } from "./service.ts";
-import { announceReconnect, markNeedsReconnect, nextCheckAt, phoneOf, recordFailure } from "./token-state.ts";
+import { announceReconnect, markNeedsReconnect, nextCheckAt, phoneOf, recordFailure, safeError } from "./token-state.ts";
 
 export type UnavailableReason = "not_connected" | "needs_reconnect" | "temporarily_unavailable";
 
@@ -67,6 +67,8 @@ export type RefreshResult =
 export interface RefreshOptions {
   /** The access-token ciphertext the caller saw: a different one under the lock means someone refreshed. */
   seenAccessToken?: string;
+  /** The failure count the caller saw: a higher one under the lock means someone just failed; do not hammer the platform. */
+  seenFailureCount?: number;
   /** Refresh even if the token is not due (the refresh endpoint). */
   force?: boolean;
   /** Whether the row, re-read under the lock, still needs a refresh. */
@@ -114,13 +116,18 @@ async function refreshLocked(deps: Deps, id: number, o: RefreshOptions): Promise
       const someoneRefreshed = o.seenAccessToken !== undefined && row.accessToken !== o.seenAccessToken;
       if (someoneRefreshed && !expired(row, now)) return { kind: "current", connection: row } as const;
       if (!o.force && !someoneRefreshed && o.due && !o.due(row, now)) return { kind: "current", connection: row } as const;
+      const someoneFailed = o.seenFailureCount !== undefined && row.failureCount > o.seenFailureCount && row.nextCheckAt !== null && row.nextCheckAt > now;
+      if (someoneFailed) {
+        const message = row.lastError ?? "The platform did not answer";
+        return { kind: "failed", connection: row, message, retryAt: row.nextCheckAt!, stillValid: !expired(row, now) } as const;
+      }
       return refreshRow(deps, tx, row, now);
     });
   } catch (err) {
     // lock_timeout, a lost database connection: nothing was decided, try again later.
     const row = await deps.db.select().from(platformConnections).where(eq(platformConnections.id, id));
     if (!row[0]) return { kind: "gone" };
-    deps.log.warn({ err, connectionId: id }, "Token refresh could not take the connection lock");
+    deps.log.warn({ error: safeError(err), connectionId: id }, "Token refresh could not take the connection lock");
     const now = deps.clock.now();
     return { kind: "failed", connection: row[0], message: "The connection is busy; try again shortly", retryAt: new Date(now.getTime() + 30_000), stillValid: !expired(row[0], now) };
   }
@@ -204,7 +211,7 @@ export async function getValidToken(deps: Deps, userId: number, platform: Platfo
   if (row.status === "needs_reconnect") throw unavailable(deps, { kind: "needs_reconnect", connection: row, message: row.lastError ?? "Reconnect needed" }, platform);
   if (isFresh(row, deps.clock.now())) return { connection: row, credentials: credentialsOf(deps, row) };
 
-  const r = await refreshConnection(deps, row.id, { seenAccessToken: row.accessToken, due: (x, now) => !isFresh(x, now) });
+  const r = await refreshConnection(deps, row.id, { seenAccessToken: row.accessToken, seenFailureCount: row.failureCount, due: (x, now) => !isFresh(x, now) });
   if (r.kind === "refreshed" || r.kind === "current") {
     if (expired(r.connection, deps.clock.now())) throw unavailable(deps, { kind: "needs_reconnect", connection: r.connection, message: "expired" }, platform);
     return { connection: r.connection, credentials: credentialsOf(deps, r.connection) };

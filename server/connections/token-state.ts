@@ -93,9 +93,19 @@ async function sendOnce(deps: Deps, userId: number, kind: string, dedupeKey: str
     return true;
   } catch (err) {
     await deps.db.execute(sql`delete from email_notifications where id = ${claimed.id}`);
-    deps.log.warn({ err, userId, kind }, "Connection e-mail failed; a later check retries");
+    deps.log.warn({ error: safeError(err), userId, kind }, "Connection e-mail failed; a later check retries");
     return false;
   }
+}
+
+/**
+ * What to log about an unexpected error: Drizzle's query errors carry the
+ * statement's parameters (sealed tokens among them), so log the cause only.
+ */
+export function safeError(err: unknown): { name: string; code?: string; message: string } {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string }; code?: string };
+  const inner = e?.name === "DrizzleQueryError" || String(e?.message ?? "").startsWith("Failed query:") ? e.cause : e;
+  return { name: String(e?.name ?? "Error"), ...(inner?.code ? { code: String(inner.code) } : {}), message: String(inner?.message ?? err).slice(0, 300) };
 }
 
 export function connectLink(deps: Deps, platform: Platform): string {

@@ -10,19 +10,22 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { runConnectionCheck } from "../../server/connections/connection-check.ts";
-import { getValidToken } from "../../server/connections/token-manager.ts";
+import { ConnectionUnavailableError, getValidToken } from "../../server/connections/token-manager.ts";
 import { TestClock } from "../support/clock.ts";
 import { needsRealPostgres } from "../support/database.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { activeRow, callCount, connectedUser, control, HOUR, storedTokens } from "./token-helpers.ts";
+
+const TIMEOUT_MS = 1500;
 
 describe("one refresh per connection across processes", { skip: needsRealPostgres }, () => {
   let servers: TestServer[] = [];
   let a: TestServer;
   before(async () => {
     const clock = new TestClock(new Date());
-    a = await startTestServer({ clock });
-    const env = { PLATFORM_SANDBOX_URL: `${a.url}/sandbox` };
+    // A short platform timeout, so the hung-refresh test bounds the lock quickly.
+    a = await startTestServer({ clock, env: { PLATFORM_HTTP_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    const env = { PLATFORM_SANDBOX_URL: `${a.url}/sandbox`, PLATFORM_HTTP_TIMEOUT_MS: String(TIMEOUT_MS) };
     const b = await startTestServer({ clock, database: a.database, env });
     const c = await startTestServer({ clock, database: a.database, env });
     servers = [a, b, c];
@@ -85,6 +88,39 @@ describe("one refresh per connection across processes", { skip: needsRealPostgre
       assert.equal(refreshCalls, refreshLines() - linesBefore, "every refresh request that reached the sandbox was one stored refresh");
       const byServer = [r1, r2, r3].map((r) => (r as { refreshed: number }).refreshed);
       assert.ok(byServer.filter((n) => n > 0).length >= 2, `the work was shared: ${byServer.join(", ")}`);
+    } finally {
+      await control(a, "/faults", undefined, "DELETE");
+    }
+  });
+
+  it("a refresh whose answer never comes holds the row lock no longer than the platform timeout; the waiter does not retry at once", async () => {
+    const { user } = await connectedUser(a, ["x"], "hang");
+    a.clock.advance(3 * HOUR);
+    await control(a, "/faults", { endpoint: "x.token", mode: "hang", times: 1 });
+    try {
+      const t0 = performance.now();
+      const first = getValidToken(a.deps, user.id, "x");
+      await new Promise((r) => setTimeout(r, 100)); // A holds the lock, waiting for the platform
+      const second = getValidToken(servers[1]!.deps, user.id, "x");
+      const results = await Promise.allSettled([first, second]);
+      const elapsed = performance.now() - t0;
+      for (const r of results) {
+        assert.equal(r.status, "rejected");
+        const err = (r as PromiseRejectedResult).reason;
+        assert.ok(err instanceof ConnectionUnavailableError);
+        assert.equal(err.reason, "temporarily_unavailable");
+      }
+      assert.ok(elapsed < TIMEOUT_MS + 1500, `both answered within the platform timeout (${Math.round(elapsed)} ms)`);
+      // The lock is free now: another session takes it without waiting.
+      const row = await activeRow(a, user.id, "x");
+      await servers[2]!.deps.database.withConnection(async (_db, query) => {
+        await query("begin");
+        await query("select id from platform_connections where id = $1 for update nowait", [row.id]);
+        await query("rollback");
+      });
+      assert.equal(row.status, "connected", "a lost answer is not a refusal");
+      assert.equal(row.failureCount, 1, "one attempt, counted once");
+      assert.match(row.lastError ?? "", /timeout/);
     } finally {
       await control(a, "/faults", undefined, "DELETE");
     }
