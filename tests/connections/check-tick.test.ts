@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { PLATFORMS } from "../../shared/schema.ts";
 import { connectionCheckJobs, runConnectionCheck } from "../../server/connections/connection-check.ts";
+import { getValidToken } from "../../server/connections/token-manager.ts";
 import { allJobs } from "../../server/jobs/index.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { activeRow, callCount, connectedUser, control, DAY, HOUR, MINUTE, setTtl, storedTokens, storedTokenWorks } from "./token-helpers.ts";
@@ -40,6 +41,27 @@ describe("connection check", () => {
       for (const p of PLATFORMS) assert.equal((await activeRow(server, user.id, p)).status, "connected", p);
       assert.ok(server.logs.filter((l) => l.msg === `Token refreshed ${user.phone} for x`).length >= xRefreshes);
       assert.equal(mailsTo(identity.email).length, 0, "nobody was asked to do anything");
+    } finally {
+      await setTtl(server, { accessTtl: { x: 7200, linkedin: 60 * 86400, google: 3599 } });
+    }
+  });
+
+  it("60-second tokens for an hour: the ticks and getValidToken keep X, LinkedIn and YouTube usable, and X's refresh token always renews", async () => {
+    await setTtl(server, { accessTtl: { x: 60, linkedin: 60, google: 60 } });
+    try {
+      const { user, identity } = await connectedUser(server, ["x", "linkedin", "youtube"], "short");
+      const platforms = ["x", "linkedin", "youtube"] as const;
+      for (let minute = 1; minute <= 60; minute++) {
+        server.clock.advance(MINUTE);
+        if (minute % 5 === 0) await tick();
+        for (const p of platforms) {
+          const { credentials } = await getValidToken(server.deps, user.id, p);
+          await server.deps.platforms[p].validate(credentials); // the platform accepts what we hand out
+        }
+      }
+      for (const p of platforms) assert.equal((await activeRow(server, user.id, p)).status, "connected", p);
+      assert.ok(server.logs.filter((l) => l.msg === `Token refreshed ${user.phone} for x`).length >= 60);
+      assert.equal(mailsTo(identity.email).length, 0);
     } finally {
       await setTtl(server, { accessTtl: { x: 7200, linkedin: 60 * 86400, google: 3599 } });
     }
