@@ -3,7 +3,7 @@ import { Router, type Request } from "express";
 import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { parseBody } from "../http/validate.ts";
-import { destroySession, publicSessionId, regenerateSession, saveSession } from "../http/session.ts";
+import { destroySession, logIn, publicSessionId, saveSession } from "../http/session.ts";
 import { countActiveConnections } from "../connections/queries.ts";
 import { phoneField } from "../onboarding/phone.ts";
 import { accountOf, requireUser } from "./middleware.ts";
@@ -59,10 +59,7 @@ export function authRoutes(deps: Deps): Router {
   r.post("/api/auth/signup", async (req, res) => {
     const body = parseBody(signupBody, req);
     const user = await signup(deps, body, req.ip ?? "unknown");
-    await regenerateSession(req);
-    req.session.userId = user.id;
-    req.session.lastSeenAt = deps.clock.now().getTime();
-    await saveSession(req);
+    await logIn(req, user.id, deps.clock.now());
     deps.log.info({ userId: user.id }, "User signed up");
     res.status(201).json({ user: formatUser(user) });
   });
@@ -70,10 +67,7 @@ export function authRoutes(deps: Deps): Router {
   r.post("/api/auth/login", async (req, res) => {
     const body = parseBody(loginBody, req);
     const user = await login(deps, body, req.ip ?? "unknown");
-    await regenerateSession(req);
-    req.session.userId = user.id;
-    req.session.lastSeenAt = deps.clock.now().getTime();
-    await saveSession(req);
+    await logIn(req, user.id, deps.clock.now());
     res.json({ user: formatUser(user) });
   });
 

@@ -2,6 +2,7 @@
 // (tokens through the vault), list, disconnect.
 import { and, desc, eq, sql } from "drizzle-orm";
 import { platformConnections, type Platform, type PlatformConnection } from "../../shared/schema.ts";
+import type { DbOrTx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import type { ConnectionCredentials, NewConnection } from "../platforms/types.ts";
 
@@ -85,36 +86,59 @@ export function credentialsOf(deps: Deps, row: PlatformConnection): ConnectionCr
 }
 
 /**
- * Revokes at the platform where it has a revoke call (best effort: a platform
- * that is down must not keep the user connected here), then deactivates.
- * Returns false when there was no active connection.
+ * Deactivates the user's active connections (one platform, or all), inside the
+ * caller's transaction when it passes one. Returns the rows so the caller can
+ * revoke at the platforms after its commit.
  */
-export async function disconnect(deps: Deps, userId: number, platform: Platform): Promise<boolean> {
-  const row = await findActiveConnection(deps, userId, platform);
-  if (!row) return false;
-  const adapter = deps.platforms[platform];
-  if (adapter.revoke) {
-    try {
-      await adapter.revoke(credentialsOf(deps, row));
-    } catch (err) {
-      deps.log.warn({ userId, platform, error: adapter.classifyError(err).code }, "Revoke at platform failed; disconnecting anyway");
-    }
-  }
-  await deps.db
+export async function deactivateConnections(db: DbOrTx, userId: number, now: Date, platform?: Platform): Promise<PlatformConnection[]> {
+  return db
     .update(platformConnections)
-    .set({ isActive: false, status: "disconnected", updatedAt: deps.clock.now() })
-    .where(and(eq(platformConnections.id, row.id), eq(platformConnections.isActive, true)));
-  deps.log.info({ userId, platform }, `Disconnected ${platform}`);
-  return true;
+    .set({ isActive: false, status: "disconnected", updatedAt: now })
+    .where(
+      and(
+        eq(platformConnections.userId, userId),
+        eq(platformConnections.isActive, true),
+        platform ? eq(platformConnections.platform, platform) : undefined,
+      ),
+    )
+    .returning();
 }
 
-/** Disconnects every active connection of a user (cancellation); returns how many. */
-export async function disconnectAll(deps: Deps, userId: number): Promise<number> {
-  const rows = await deps.db
-    .select({ platform: platformConnections.platform })
-    .from(platformConnections)
-    .where(and(eq(platformConnections.userId, userId), eq(platformConnections.isActive, true)));
-  let n = 0;
-  for (const r of rows) if (await disconnect(deps, userId, r.platform)) n++;
-  return n;
+export interface RevocationReport {
+  revoked: number;
+  unsupported: number;
+  failed: number;
+}
+
+/**
+ * Revokes tokens at the platforms that have a revoke call, after the database
+ * no longer uses them (never inside a transaction: no transaction is held open
+ * across a platform call). Best effort: a platform that is down, or has no
+ * revoke endpoint (Facebook, Instagram), leaves the token to expire on its own.
+ */
+export async function revokeAtPlatforms(deps: Deps, rows: PlatformConnection[]): Promise<RevocationReport> {
+  const report: RevocationReport = { revoked: 0, unsupported: 0, failed: 0 };
+  await Promise.all(
+    rows.map(async (row) => {
+      const adapter = deps.platforms[row.platform];
+      if (!adapter.revoke) return void (report.unsupported += 1);
+      try {
+        await adapter.revoke(credentialsOf(deps, row));
+        report.revoked += 1;
+      } catch (err) {
+        report.failed += 1;
+        deps.log.warn({ connectionId: row.id, platform: row.platform, error: adapter.classifyError(err).code }, "Revoking a token at the platform failed");
+      }
+    }),
+  );
+  return report;
+}
+
+/** Disconnects one platform: deactivate, then revoke. False when it was not connected. */
+export async function disconnect(deps: Deps, userId: number, platform: Platform): Promise<boolean> {
+  const rows = await deactivateConnections(deps.db, userId, deps.clock.now(), platform);
+  if (!rows.length) return false;
+  await revokeAtPlatforms(deps, rows);
+  deps.log.info({ userId, platform }, `Disconnected ${platform}`);
+  return true;
 }

@@ -71,6 +71,14 @@ export function regenerateSession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.regenerate((err) => (err ? reject(err) : resolve())));
 }
 
+/** Logs a user in on a NEW session id (login, signup, privilege change) and stores it before answering. */
+export async function logIn(req: Request, userId: number, now: Date): Promise<void> {
+  await regenerateSession(req);
+  req.session.userId = userId;
+  req.session.lastSeenAt = now.getTime();
+  await saveSession(req);
+}
+
 export function saveSession(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.save((err) => (err ? reject(err) : resolve())));
 }

@@ -1,10 +1,10 @@
 // The logged-in user's phone change and subscription cancellation.
 import { and, eq, inArray } from "drizzle-orm";
-import { platformConnections, posts, users, type PostStatus, type User } from "../../shared/schema.ts";
+import { posts, users, type PostStatus, type User } from "../../shared/schema.ts";
 import { findUserByPhone } from "../auth/queries.ts";
 import type { Deps } from "../deps.ts";
 import { badRequest, conflict } from "../http/errors.ts";
-import { revokeAtPlatforms, type RevocationReport } from "./revoke.ts";
+import { deactivateConnections, revokeAtPlatforms, type RevocationReport } from "../connections/service.ts";
 import { checkCode } from "./verification.ts";
 
 const phoneTaken = () => conflict("phone_taken", "This phone number belongs to another account");
@@ -55,21 +55,7 @@ export interface CancellationSummary {
 export async function cancelSubscription(deps: Deps, user: User): Promise<CancellationSummary> {
   const now = deps.clock.now();
   const { connections, postsDeleted } = await deps.db.transaction(async (tx) => {
-    const connections = await tx
-      .update(platformConnections)
-      .set({ isActive: false, status: "disconnected", updatedAt: now })
-      .where(and(eq(platformConnections.userId, user.id), eq(platformConnections.isActive, true)))
-      .returning({
-        id: platformConnections.id,
-        userId: platformConnections.userId,
-        platform: platformConnections.platform,
-        platformUserId: platformConnections.platformUserId,
-        accessToken: platformConnections.accessToken,
-        refreshToken: platformConnections.refreshToken,
-        expiresAt: platformConnections.expiresAt,
-        refreshTokenExpiresAt: platformConnections.refreshTokenExpiresAt,
-        metadata: platformConnections.metadata,
-      });
+    const connections = await deactivateConnections(tx, user.id, now);
     const deleted = await tx
       .delete(posts)
       .where(and(eq(posts.userId, user.id), inArray(posts.status, UNPUBLISHED)))

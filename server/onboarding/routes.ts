@@ -5,7 +5,7 @@ import { z } from "zod";
 import { accountOf, requireUser } from "../auth/middleware.ts";
 import { findUserById } from "../auth/queries.ts";
 import type { Deps } from "../deps.ts";
-import { regenerateSession, saveSession } from "../http/session.ts";
+import { logIn } from "../http/session.ts";
 import { parseBody } from "../http/validate.ts";
 import { cancelSubscription, updatePhone } from "./account.ts";
 import { formatCancellation, formatRedemption } from "./format.ts";
@@ -60,10 +60,7 @@ export function onboardingRoutes(deps: Deps): Router {
     const user = req.session?.userId ? await findUserById(deps.db, req.session.userId) : undefined;
     const result = await redeemCertificate(deps, body, { user, ip: ipOf(req), userAgent: req.get("user-agent") ?? null });
     // A new plan (and, for a new account, a login) is a privilege change: new session id.
-    await regenerateSession(req);
-    req.session.userId = result.user.id;
-    req.session.lastSeenAt = deps.clock.now().getTime();
-    await saveSession(req);
+    await logIn(req, result.user.id, deps.clock.now());
     deps.log.info({ userId: result.user.id, plan: result.plan, created: result.created }, "Gift certificate redeemed");
     res.json(formatRedemption(result));
   });
