@@ -9,9 +9,12 @@
 //      in the same transaction, commit.
 // The lock is bounded: waiters give up after lock_timeout and PostgreSQL ends a
 // session that sits in the transaction longer than the platform call's timeout.
+// On the embedded database (one process by construction, and a transaction
+// there blocks every other query) the single flight is the lock: no
+// transaction is held across the platform call.
 import { and, eq, sql } from "drizzle-orm";
 import { platformConnections, type Platform, type PlatformConnection } from "../../shared/schema.ts";
-import type { Tx } from "../db/index.ts";
+import type { DbOrTx, Tx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import type { ConnectionCredentials } from "../platforms/types.ts";
 import { credentialsOf, findActiveConnection } from "./service.ts";
@@ -100,16 +103,21 @@ async function boundLock(deps: Deps, tx: Tx): Promise<void> {
 
 type Locked = RefreshResult & { announce?: string };
 
+/** PostgreSQL: one transaction holding the row lock. Embedded: no transaction (see the header). */
+function underLock(deps: Deps, fn: (tx: DbOrTx) => Promise<Locked>): Promise<Locked> {
+  if (!deps.database.supportsConcurrentConnections) return fn(deps.db);
+  return deps.db.transaction(async (tx) => {
+    await boundLock(deps, tx);
+    return fn(tx);
+  });
+}
+
 async function refreshLocked(deps: Deps, id: number, o: RefreshOptions): Promise<RefreshResult> {
   let result: Locked;
   try {
-    result = await deps.db.transaction(async (tx) => {
-      await boundLock(deps, tx);
-      const [row] = await tx
-        .select()
-        .from(platformConnections)
-        .where(and(eq(platformConnections.id, id), eq(platformConnections.isActive, true)))
-        .for("update");
+    result = await underLock(deps, async (tx) => {
+      const select = tx.select().from(platformConnections).where(and(eq(platformConnections.id, id), eq(platformConnections.isActive, true)));
+      const [row] = deps.database.supportsConcurrentConnections ? await select.for("update") : await select;
       if (!row) return { kind: "gone" } as const;
       const now = deps.clock.now();
       if (row.status === "needs_reconnect") return { kind: "needs_reconnect", connection: row, message: row.lastError ?? "Reconnect needed" } as const;
@@ -124,19 +132,24 @@ async function refreshLocked(deps: Deps, id: number, o: RefreshOptions): Promise
       return refreshRow(deps, tx, row, now);
     });
   } catch (err) {
-    // lock_timeout, a lost database connection: nothing was decided, try again later.
+    // lock_timeout, a lost database connection, a token the vault cannot open: nothing was stored; try again later.
     const row = await deps.db.select().from(platformConnections).where(eq(platformConnections.id, id));
     if (!row[0]) return { kind: "gone" };
-    deps.log.warn({ error: safeError(err), connectionId: id }, "Token refresh could not take the connection lock");
+    deps.log.warn({ error: safeError(err), connectionId: id }, "Token refresh did not complete");
     const now = deps.clock.now();
-    return { kind: "failed", connection: row[0], message: "The connection is busy; try again shortly", retryAt: new Date(now.getTime() + 30_000), stillValid: !expired(row[0], now) };
+    return { kind: "failed", connection: row[0], message: "The connection could not be renewed right now", retryAt: new Date(now.getTime() + 30_000), stillValid: !expired(row[0], now) };
   }
   // After the commit: what others may see is stored before anyone is told.
   if (result.kind === "refreshed") {
     const c = result.connection;
     deps.log.info({ userId: c.userId, platform: c.platform, expiresAt: c.expiresAt }, `Token refreshed ${await phoneOf(deps.db, c.userId)} for ${c.platform}`);
   }
-  if (result.kind === "needs_reconnect" && result.announce) await announceReconnect(deps, result.connection, result.announce);
+  if (result.kind === "needs_reconnect" && result.announce) {
+    // The verdict is stored; telling the user must not turn it into an error for the caller.
+    await announceReconnect(deps, result.connection, result.announce).catch((err) =>
+      deps.log.error({ error: safeError(err), connectionId: id }, "Reconnect notice failed"),
+    );
+  }
   if (result.kind === "failed") {
     deps.log.warn({ userId: result.connection.userId, platform: result.connection.platform, error: result.message, retryAt: result.retryAt }, "Token refresh failed; will retry");
   }
@@ -145,7 +158,7 @@ async function refreshLocked(deps: Deps, id: number, o: RefreshOptions): Promise
 }
 
 /** Under the row lock: refresh through the adapter and store everything it returned, or record why not. */
-async function refreshRow(deps: Deps, tx: Tx, row: PlatformConnection, now: Date): Promise<Locked> {
+async function refreshRow(deps: Deps, tx: DbOrTx, row: PlatformConnection, now: Date): Promise<Locked> {
   const adapter = deps.platforms[row.platform];
   const reconnect = async (message: string): Promise<Locked> => {
     await markNeedsReconnect(tx, row.id, message, now);
@@ -187,9 +200,11 @@ async function refreshRow(deps: Deps, tx: Tx, row: PlatformConnection, now: Date
       nextCheckAt: nextCheckAt({ ...stored, refreshToken: stored.refreshToken ?? row.refreshToken }, now, deps.config.tokens.refreshMarginMs),
       updatedAt: now,
     })
-    .where(eq(platformConnections.id, row.id))
+    .where(and(eq(platformConnections.id, row.id), eq(platformConnections.isActive, true)))
     .returning();
-  return { kind: "refreshed", connection: updated! };
+  // Only possible without the row lock (embedded): the user reconnected meanwhile.
+  if (!updated) return { kind: "gone" };
+  return { kind: "refreshed", connection: updated };
 }
 
 function unavailable(deps: Deps, r: RefreshResult, platform: Platform): ConnectionUnavailableError {

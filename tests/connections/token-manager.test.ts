@@ -72,6 +72,24 @@ describe("getValidToken", () => {
     assert.equal(got[0]!.credentials.accessToken, (await storedTokens(server, user.id, "x")).accessToken);
   });
 
+  it("a slow refresh does not hold up the rest of the app (no database transaction waits on the platform on the embedded database)", async () => {
+    const { user, client } = await connectedUser(server, ["x"]);
+    server.clock.advance(3 * HOUR);
+    await control(server, "/latency", { endpoint: "x.token", ms: 1500 });
+    try {
+      const refreshing = getValidToken(server.deps, user.id, "x");
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = performance.now();
+      const me = await client.get("/api/platform-connections");
+      const ms = performance.now() - t0;
+      assert.equal(me.status, 200);
+      assert.ok(ms < 700, `answered in ${Math.round(ms)} ms while the refresh waits on the platform`);
+      await refreshing;
+    } finally {
+      await control(server, "/faults", undefined, "DELETE");
+    }
+  });
+
   it("Google does not rotate: the kept refresh token stays stored", async () => {
     const { user } = await connectedUser(server, ["youtube"]);
     const old = await storedTokens(server, user.id, "youtube");
