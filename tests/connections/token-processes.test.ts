@@ -125,4 +125,23 @@ describe("one refresh per connection across processes", { skip: needsRealPostgre
       await control(a, "/faults", undefined, "DELETE");
     }
   });
+
+  it("a revoked grant seen by 3 servers at once: one verdict, one log line, one e-mail", async () => {
+    const { user, identity, account } = await connectedUser(a, ["x"], "revoked");
+    await control(a, "/revoke", { platform: "x", user: account });
+    a.clock.advance(3 * HOUR);
+    const results = await Promise.allSettled([
+      ...servers.map((s) => runConnectionCheck(s.deps, { batchSize: 2 })),
+      ...Array.from({ length: 12 }, (_, i) => getValidToken(servers[i % 3]!.deps, user.id, "x")),
+    ]);
+    const refusals = results.filter((r) => r.status === "rejected").map((r) => (r as PromiseRejectedResult).reason);
+    assert.equal(refusals.length, 12);
+    for (const err of refusals) assert.equal((err as ConnectionUnavailableError).reason, "needs_reconnect");
+    assert.equal((await activeRow(a, user.id, "x")).status, "needs_reconnect");
+    const lines = servers.flatMap((s) => s.logs).filter((l) => l.msg === `Redirect to connect ${user.phone}`);
+    assert.equal(lines.length, 1);
+    const mails = servers.flatMap((s) => s.deps.mailer.outbox).filter((m) => m.to === identity.email);
+    assert.equal(mails.length, 1);
+    assert.ok(mails[0]!.text.includes("/connect?platform=x"));
+  });
 });
