@@ -11,6 +11,7 @@ import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
+import { metricsRoutes } from "./ops/metrics.ts";
 import { createSandbox } from "./platforms/sandbox/index.ts";
 import { jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
 import { createSessions, idleTimeout, type SessionHandle } from "./http/session.ts";
@@ -29,6 +30,7 @@ export function createApp(deps: Deps): App {
   app.use(securityHeaders());
   app.use(safePaths);
   app.use(healthRoutes(deps));
+  app.use(metricsRoutes(deps));
   // The fake platforms, before the JSON-only guard: OAuth token endpoints and consent forms are form-encoded.
   if (config.platforms.mode === "sandbox") app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl }).router);
 

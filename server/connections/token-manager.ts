@@ -16,6 +16,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { platformConnections, type Platform, type PlatformConnection } from "../../shared/schema.ts";
 import type { DbOrTx, Tx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
+import { countRefresh } from "../ops/metrics.ts";
 import type { ConnectionCredentials } from "../platforms/types.ts";
 import { credentialsOf, findActiveConnection } from "./service.ts";
 import { announceReconnect, markNeedsReconnect, nextCheckAt, phoneOf, recordFailure, safeError } from "./token-state.ts";
@@ -140,6 +141,9 @@ async function refreshLocked(deps: Deps, id: number, o: RefreshOptions): Promise
     return { kind: "failed", connection: row[0], message: "The connection could not be renewed right now", retryAt: new Date(now.getTime() + 30_000), stillValid: !expired(row[0], now) };
   }
   // After the commit: what others may see is stored before anyone is told.
+  if (result.kind === "refreshed" || result.kind === "failed" || (result.kind === "needs_reconnect" && result.announce)) {
+    countRefresh(result.connection.platform, result.kind);
+  }
   if (result.kind === "refreshed") {
     const c = result.connection;
     deps.log.info({ userId: c.userId, platform: c.platform, expiresAt: c.expiresAt }, `Token refreshed ${await phoneOf(deps.db, c.userId)} for ${c.platform}`);

@@ -6,7 +6,7 @@ import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
 import { parseBody } from "../http/validate.ts";
 import { runCycleNotify } from "./notify.ts";
-import { requireOpsToken } from "./ops-auth.ts";
+import { requireOpsToken } from "../http/ops-auth.ts";
 import { analytics, quotaStatus, subscriptionUsage } from "./usage.ts";
 
 const emptyBody = z.strictObject({});

@@ -6,8 +6,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
 import type { Deps } from "../deps.ts";
-import { HttpError, notFound, tooManyRequests } from "../http/errors.ts";
-import { isLimited, recordHit } from "../http/rate-limit.ts";
+import { HttpError, notFound, tooManyRequests } from "./errors.ts";
+import { isLimited, recordHit } from "./rate-limit.ts";
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 const WRONG_TOKENS_PER_HOUR = 20;
