@@ -64,7 +64,8 @@ export const users = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    uniqueIndex("users_uid_key").on(t.uid),
+    // Not unique: after a phone change the old number may be signed up again by someone else.
+    index("users_uid_idx").on(t.uid),
     uniqueIndex("users_email_key").on(t.email),
     uniqueIndex("users_phone_key").on(t.phone),
     index("users_subscription_start_idx").on(t.subscriptionStart).where(sql`${t.subscriptionActive}`),

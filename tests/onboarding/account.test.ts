@@ -36,6 +36,15 @@ describe("phone change", () => {
     assert.equal(login.status, 200);
   });
 
+  it("a number given up by a phone change can be signed up again by someone else", async () => {
+    const { client, identity } = await signedUpClient(server, "giveup");
+    const code = await sendTo(newPhone());
+    const moved = server.deps.sms.outbox.at(-1)!.to;
+    assert.equal((await client.post("/api/update-phone", { email: identity.email, newPhone: moved, verificationCode: code })).status, 200);
+    const newcomer = await server.client().post("/api/auth/signup", { email: `newcomer-${Date.now()}@example.com`, password: "another long password", phone: identity.phone });
+    assert.equal(newcomer.status, 201, newcomer.text);
+  });
+
   it("refuses a code sent to another number, a wrong code, a reused code", async () => {
     const { client, identity, user } = await signedUpClient(server, "phone");
     const target = newPhone();
