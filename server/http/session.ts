@@ -92,6 +92,7 @@ export function destroySession(req: Request): Promise<void> {
  * field: a hash of the id, so it can never be replayed as the cookie.
  */
 export function publicSessionId(req: Request): string | null {
-  if (!req.session || !req.sessionID || req.session.establishedAt === undefined && req.session.userId === undefined) return null;
+  const stored = req.session && (req.session.establishedAt !== undefined || req.session.userId !== undefined);
+  if (!stored || !req.sessionID) return null;
   return createHash("sha256").update(req.sessionID).digest("hex").slice(0, 24);
 }
