@@ -40,11 +40,41 @@ export interface Publisher {
 }
 
 /** A signed-up user with a plan and the given platforms connected as sandbox account `account`. */
-export async function publisher(server: TestServer, platforms: readonly Platform[], account: string, plan: "starter" | "professional" = "professional"): Promise<Publisher> {
+export async function publisher(
+  server: TestServer,
+  platforms: readonly Platform[],
+  account: string,
+  plan: "starter" | "professional" = "professional",
+  sandboxUrl?: string,
+): Promise<Publisher> {
   const { client, user, identity } = await signedUpClient(server, account.replace(/[^a-z0-9]/gi, "").slice(0, 10) || "p");
   await givePlan(server.deps, user.id, plan);
-  for (const p of platforms) await connectPlatform(client, p, account);
+  for (const p of platforms) {
+    if (sandboxUrl) await connectStandalone(client, p, account);
+    else await connectPlatform(client, p, account);
+  }
   return { client, userId: user.id, phone: identity.phone, account };
+}
+
+/** The OAuth flow against a standalone sandbox (another origin than the server): consent page and form by absolute URL. */
+async function connectStandalone(client: Client, platform: Platform, account: string): Promise<void> {
+  const start = await client.get(`/auth/${platform}`);
+  const authorize = start.headers.get("location");
+  assert.ok(start.status === 302 && authorize, `start ${platform}: ${start.status}`);
+  const page = await fetch(authorize);
+  const html = await page.text();
+  assert.equal(page.status, 200, html.slice(0, 200));
+  const fields = new URLSearchParams();
+  for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
+    fields.set(m[1]!, m[2]!.replace(/&amp;/g, "&").replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">"));
+  }
+  fields.set("user", account);
+  fields.set("decision", "allow");
+  const u = new URL(authorize);
+  const decided = await fetch(`${u.origin}${u.pathname}`, { method: "POST", body: fields, redirect: "manual" });
+  const back = new URL(decided.headers.get("location")!);
+  const done = await client.get(back.pathname + back.search);
+  assert.ok(done.status === 200 && done.text.includes('"oauth_success"'), `connect ${platform}: ${done.status} ${done.text.slice(0, 200)}`);
 }
 
 /** Media every platform accepts: Instagram needs an image, YouTube a video. */
@@ -134,4 +164,101 @@ export async function assertExactlyOnce(deps: Deps, sandboxUrl: string, opts: { 
     }
   }
   return all;
+}
+
+/**
+ * For tests with runner processes: a standalone sandbox that outlives them, a
+ * test server (timers off) for set-up and checks, and the environment a
+ * child server needs to publish through the same sandbox and database.
+ */
+export async function multiProcessSetup(env: Record<string, string>) {
+  const { startSandbox } = await import("../../server/platforms/sandbox/index.ts");
+  const { startTestServer: start, TEST_SECRETS } = await import("../support/server.ts");
+  const sandbox = await startSandbox({ appUrl: "http://127.0.0.1:1" });
+  const server = await start({ env: { ...FAST_PUBLISHING, ...env, PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandbox.url } });
+  // The sandbox registered redirect URIs before the server's port was known.
+  Object.assign(sandbox.state, { appUrl: server.url });
+  sandbox.state.reset();
+  sandbox.state.settings.instagramDailyLimit = 10_000;
+  sandbox.state.settings.xPostsPer15Min = 10_000;
+  const childEnv = (port: number): Record<string, string> => ({
+    NODE_ENV: "test",
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: server.database.url!,
+    DATA_DIR: server.dataDir,
+    LOG_LEVEL: "warn",
+    REQUIRE_PHONE_VERIFICATION: "false",
+    PLATFORM_MODE: "sandbox",
+    PLATFORM_SANDBOX_URL: sandbox.url,
+    RUNNER_INTERVAL_SECONDS: "1",
+    ...TEST_SECRETS,
+    ...FAST_PUBLISHING,
+    ...env,
+  });
+  return {
+    sandbox,
+    server,
+    childEnv,
+    async close() {
+      await server.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** Polls until no post is approved, unknown or publishing (or the time runs out). */
+export async function waitSettled(deps: Deps, timeoutMs: number): Promise<Record<string, number>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await statusCounts(deps);
+    if (!c.approved && !c.unknown && !c.publishing) return c;
+    if (Date.now() > until) assert.fail(`not settled after ${timeoutMs} ms: ${JSON.stringify(c)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export interface RunnerProcess {
+  child: import("node:child_process").ChildProcess;
+  output(): string;
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/**
+ * The server as `node --import tsx server/index.ts` — one process, so SIGKILL
+ * kills the runner itself (the tsx CLI would leave its node child running).
+ */
+export async function spawnRunner(env: Record<string, string>, port: number): Promise<RunnerProcess> {
+  const { spawn } = await import("node:child_process");
+  const { REPO_ROOT } = await import("../support/process.ts");
+  const child = spawn(process.execPath, ["--import", "tsx", `${REPO_ROOT}server/index.ts`], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited:\n${out}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`server did not become ready:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    child,
+    output: () => out,
+    exited,
+    kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
 }

@@ -1,0 +1,45 @@
+// Three runner processes on one database publishing 1,000 posts: the claim
+// (FOR UPDATE SKIP LOCKED) and the lease fencing keep every post to one send.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { sql } from "drizzle-orm";
+import { PLATFORMS } from "../../shared/schema.ts";
+import { rowsOf } from "../../server/db/index.ts";
+import { needsRealPostgres } from "../support/database.ts";
+import { freePort } from "../support/server.ts";
+import { approvedPosts, spawnRunner, assertExactlyOnce, multiProcessSetup, publisher, waitSettled } from "./helpers.ts";
+
+describe("three runner processes", () => {
+  let setup: Awaited<ReturnType<typeof multiProcessSetup>>;
+  before(async () => {
+    if (needsRealPostgres) return;
+    setup = await multiProcessSetup({ RUNNER_LEASE_SECONDS: "30" });
+  });
+  after(() => setup?.close());
+
+  it("publish 1,000 posts together: none twice, all published", { skip: needsRealPostgres, timeout: 120_000 }, async () => {
+    const { server, sandbox } = setup;
+    const users = [];
+    for (let i = 0; i < 10; i++) users.push(await publisher(server, PLATFORMS, `three${i}`, "professional", sandbox.url));
+    const ids = await approvedPosts(
+      server.deps,
+      sandbox.url,
+      users.flatMap((u) => PLATFORMS.map((platform) => ({ userId: u.userId, platform, count: 20, tag: "three" }))),
+    );
+    assert.equal(ids.length, 1000);
+    const ports = await Promise.all([freePort(), freePort(), freePort()]);
+    const children = await Promise.all(ports.map((port) => spawnRunner(setup.childEnv(port), port)));
+    try {
+      await waitSettled(server.deps, 90_000);
+    } finally {
+      await Promise.all(children.map((c) => c.kill("SIGTERM")));
+    }
+    const all = await assertExactlyOnce(server.deps, sandbox.url);
+    assert.equal(all.filter((p) => p.status === "published").length, 1000);
+    // One attempt log per post: nobody sent a post another process held.
+    const [logs] = rowsOf<{ n: number; posts: number }>(await server.deps.db.execute(sql`select count(*)::int as n, count(distinct post_id)::int as posts from post_logs where status = 'published'`));
+    assert.equal(logs!.n, 1000);
+    assert.equal(logs!.posts, 1000);
+    for (const c of children) assert.doesNotMatch(c.output(), /Unhandled error|Publish attempt crashed/);
+  });
+});
