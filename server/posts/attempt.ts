@@ -51,6 +51,8 @@ export async function runAttempt(deps: Deps, post: ClaimedPost): Promise<Attempt
   const token = await tokenFor(deps, post.userId, post.platform);
   if (!token.ok) {
     if (token.reason === "temporarily_unavailable") {
+      // A refresh the platform failed to answer counts against its health like a failed publish.
+      await recordUnhealthy(deps, post.platform, token.message);
       const at = token.retryAt ?? new Date(now().getTime() + backoffMs(deps, post.attemptCount + 1));
       const done = await complete(deps, post, { status: post.previous, nextAttemptAt: at, errorLog: `token: ${token.message}` });
       return done ? { kind: "retry", code: token.reason, message: token.message, at } : { kind: "lease_lost" };

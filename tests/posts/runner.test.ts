@@ -7,7 +7,7 @@ import { eq, sql } from "drizzle-orm";
 import { PLATFORMS, postLogs, posts, type Platform } from "../../shared/schema.ts";
 import { rowsOf } from "../../server/db/index.ts";
 import { claimDue, recoverExpiredLeases } from "../../server/posts/lease.ts";
-import { publishRunner } from "../../server/posts/runner.ts";
+import { publishRunner, stopPublishing } from "../../server/posts/runner.ts";
 import { onRealPostgres } from "../support/database.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { approvedPosts, assertExactlyOnce, control, FAST_PUBLISHING, publisher, sandboxPublished, statusCounts, type Publisher } from "./helpers.ts";
@@ -143,4 +143,32 @@ describe("publishing runner", () => {
       (server.deps.config.publishing as { breakerThreshold: number }).breakerThreshold = 1000;
     }
   });
+  // Last: it stops this server's runner.
+  it("shutdown stops claiming, lets the calls already sent finish, and hands back what it never sent", async () => {
+    const u = await publisher(server, ["facebook"], "stop1");
+    const ids = await approvedPosts(server.deps, sandbox, [{ userId: u.userId, platform: "facebook", count: 10, tag: "stop" }]);
+    await control(sandbox, "/latency", { endpoint: "facebook.publish", ms: 400 });
+    try {
+      const runner = publishRunner(server.deps);
+      const draining = runner.drain({ postIds: ids });
+      // Two calls in flight (two per connection), eight claimed and waiting.
+      const until = Date.now() + 5000;
+      while ((await server.deps.db.select().from(posts).where(sql`${posts.id} in (${sql.join(ids.map((i) => sql`${i}`), sql`, `)}) and ${posts.attemptCount} > 0`)).length < 2) {
+        assert.ok(Date.now() < until, "calls started");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await stopPublishing(server.deps);
+      await draining;
+      const rows = await server.deps.db.select().from(posts).where(sql`${posts.id} in (${sql.join(ids.map((i) => sql`${i}`), sql`, `)})`);
+      const by = (s: string) => rows.filter((r) => r.status === s);
+      assert.equal(by("published").length, 2);
+      assert.equal(by("approved").length, 8);
+      assert.ok(by("approved").every((r) => r.leaseId === null && r.attemptCount === 0));
+      assert.equal((await sandboxPublished(sandbox)).filter((p) => p.text.startsWith("stop post")).length, 2);
+      assert.equal((await runner.drain()).processed, 0, "a stopped runner claims nothing");
+    } finally {
+      await fetch(`${sandbox}/_control/faults`, { method: "DELETE" });
+    }
+  });
+
 });
