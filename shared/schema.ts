@@ -154,6 +154,8 @@ export const posts = pgTable(
     index("posts_due_idx").on(t.nextAttemptAt).where(sql`${t.status} in ('approved', 'unknown')`),
     // Lease recovery: posts whose publisher may have died.
     index("posts_lease_idx").on(t.leaseExpiresAt).where(sql`${t.status} = 'publishing'`),
+    // The runner's resume sweep: paused posts waiting for a reconnect.
+    index("posts_paused_idx").on(t.userId, t.platform).where(sql`${t.status} = 'paused'`),
   ],
 );
 

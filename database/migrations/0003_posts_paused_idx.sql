@@ -1,0 +1,1 @@
+CREATE INDEX "posts_paused_idx" ON "posts" USING btree ("user_id","platform") WHERE "posts"."status" = 'paused';
