@@ -35,6 +35,9 @@ export interface ClaimFilter {
   postIds?: number[];
 }
 
+/** How many due rows a claim looks at per post it takes (to spread a batch over connections). */
+const CANDIDATE_WINDOW = 8;
+
 interface ClaimRow {
   id: number;
   user_id: number;
@@ -69,7 +72,7 @@ function filterSql(f: ClaimFilter): SQL {
 }
 
 /**
- * Claims up to `limit` due posts (approved or unknown, next_attempt_at ≤ now),
+ * Claims up to `limit` due posts (at most 2 × the per-connection bound per connection) (approved or unknown, next_attempt_at ≤ now),
  * reserves their quota and commits. Posts whose user's ledger still shows an
  * ended cycle are reserved after checkCanPost has rolled it (it must run
  * outside a transaction). Refused posts come back with `refused` set.
@@ -79,17 +82,31 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
   const now = deps.clock.now();
   const leaseId = randomUUID();
   const leaseUntil = new Date(now.getTime() + deps.config.publishing.leaseMs);
+  const perConnection = deps.config.publishing.perConnection * 2;
   const deferred: Array<{ post: ClaimedPost; user: UserRow; cycleStart: Date | null }> = [];
 
   const claimed = await deps.db.transaction(async (tx) => {
     const rows = rowsOf<ClaimRow>(
       await tx.execute(sql`
-        with due as (
-          select id, status::text as previous from posts
+        with candidates as (
+          select id, user_id, platform, next_attempt_at from posts
           where status in ('approved', 'unknown') and next_attempt_at <= ${iso(now)}::timestamptz ${filterSql(filter)}
           order by next_attempt_at
+          limit ${limit * CANDIDATE_WINDOW}
+        ), spread as (
+          -- A few per connection, so one account's backlog does not fill the batch while its
+          -- per-connection bound lets only some of it go out.
+          select id from (
+            select id, next_attempt_at, row_number() over (partition by user_id, platform order by next_attempt_at, id) as n from candidates
+          ) c
+          where n <= ${perConnection}
+          order by next_attempt_at
           limit ${limit}
-          for update skip locked
+        ), due as (
+          -- The lock decides: rows another process claimed meanwhile are skipped or no longer match.
+          select p.id, p.status::text as previous from posts p join spread s on s.id = p.id
+          where p.status in ('approved', 'unknown') and p.next_attempt_at <= ${iso(now)}::timestamptz
+          for update of p skip locked
         )
         update posts p set status = 'publishing', lease_id = ${leaseId}, lease_expires_at = ${iso(leaseUntil)}::timestamptz,
           updated_at = ${iso(now)}::timestamptz

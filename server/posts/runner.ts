@@ -39,7 +39,8 @@ export class PublishRunner {
   /** How many posts may be claimed and waiting at once in this process. */
   private get capacity(): number {
     const p = this.deps.config.publishing;
-    return Math.max(p.batchSize, p.perPlatform * 5);
+    // Twice the platforms' slots, so a busy platform never leaves the others idle waiting for a claim.
+    return Math.max(p.batchSize, p.perPlatform * 5 * 2);
   }
 
   /** The timer's work: recover dead leases, resume reconnected posts, publish everything due. */

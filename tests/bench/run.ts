@@ -32,5 +32,15 @@ for (const c of check) {
 console.log(`  EXPLAIN ANALYZE of the due query at ${check.at(-1)!.stored} stored, 1,000 due:`);
 for (const line of check.at(-1)!.explainDue) console.log(`    ${line}`);
 
+const { benchPublishing } = await import("./publishing.ts");
+const publishing = await benchPublishing();
+results.publishing = publishing;
+console.log(`\nPublishing: due posts → runner → sandbox → fenced completion (${publishing.perPlatform} per platform, ${publishing.perConnection} per connection)`);
+for (const r of publishing.runs) {
+  const bound = r.boundPostsPerSecond ? `  bound ${fmt(r.boundPostsPerSecond)} posts/s (${((100 * r.postsPerSecond) / r.boundPostsPerSecond).toFixed(0)}% of it)` : "";
+  console.log(`  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}`);
+}
+console.log("  graphile-worker comparison: not run (needs a dev dependency this repository does not have)");
+
 mkdirSync(new URL("./results", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify(results, null, 2));
