@@ -33,6 +33,8 @@ export interface ClaimedPost {
 export interface ClaimFilter {
   userId?: number;
   postIds?: number[];
+  /** "userId:platform" of connections this process already holds enough posts of. */
+  busy?: string[];
 }
 
 /** How many due rows a claim looks at per post it takes (to spread a batch over connections). */
@@ -68,6 +70,7 @@ function filterSql(f: ClaimFilter): SQL {
   const parts: SQL[] = [];
   if (f.userId !== undefined) parts.push(sql`and user_id = ${f.userId}`);
   if (f.postIds) parts.push(sql`and id in (${sql.join(f.postIds.map((id) => sql`${id}`), sql`, `)})`);
+  if (f.busy?.length) parts.push(sql`and (user_id::text || ':' || platform::text) not in (${sql.join(f.busy.map((k) => sql`${k}`), sql`, `)})`);
   return sql.join(parts, sql` `);
 }
 

@@ -21,6 +21,8 @@ export interface DrainResult {
   outcomes: Map<number, AttemptOutcome>;
 }
 
+const connectionKey = (p: ClaimedPost) => `${p.userId}:${p.platform}`;
+
 const emptyResult = (): DrainResult => ({ processed: 0, published: 0, failed: 0, retried: 0, unknown: 0, paused: 0, errors: [], outcomes: new Map() });
 
 export class PublishRunner {
@@ -62,9 +64,10 @@ export class PublishRunner {
         await Promise.race(mine);
         continue;
       }
-      const claimed = await claimDue(this.deps, Math.min(batchSize, Math.max(room, 1)), filter);
+      const claimed = await claimDue(this.deps, Math.min(batchSize, Math.max(room, 1)), { ...filter, busy: this.busyConnections() });
       for (const post of claimed) {
         this.unstarted.set(post.id, post);
+        this.held.set(connectionKey(post), (this.held.get(connectionKey(post)) ?? 0) + 1);
         const p = this.publishOne(post, result).finally(() => mine.delete(p));
         mine.add(p);
       }
@@ -78,9 +81,17 @@ export class PublishRunner {
   }
 
   private runningCount = 0;
+  /** Posts held (claimed, waiting or running) per connection in this process. */
+  private readonly held = new Map<string, number>();
+
+  /** Connections with enough posts here already: the next claim leaves theirs for later (or other processes). */
+  private busyConnections(): string[] {
+    const enough = this.deps.config.publishing.perConnection * 2;
+    return [...this.held].filter(([, n]) => n >= enough).map(([k]) => k);
+  }
 
   private async publishOne(post: ClaimedPost, result: DrainResult): Promise<void> {
-    const releaseConnection = await this.byConnection.acquire(`${post.userId}:${post.platform}`);
+    const releaseConnection = await this.byConnection.acquire(connectionKey(post));
     const releasePlatform = await this.byPlatform.acquire(post.platform);
     try {
       // Shutdown began while this post waited: it is handed back, not sent.
@@ -103,6 +114,9 @@ export class PublishRunner {
     } finally {
       releasePlatform();
       releaseConnection();
+      const n = (this.held.get(connectionKey(post)) ?? 1) - 1;
+      if (n > 0) this.held.set(connectionKey(post), n);
+      else this.held.delete(connectionKey(post));
     }
   }
 
