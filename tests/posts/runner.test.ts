@@ -114,6 +114,25 @@ describe("publishing runner", () => {
     assert.equal(await complete(server.deps, claimed, { status: "failed", errorLog: "late" }), false);
   });
 
+  it("resumePausedPosts (for the connect flow) re-queues a connection's paused posts; ones sent before come back unknown", async () => {
+    const u = await publisher(server, [], "resume1");
+    const [sent, fresh, other] = await approvedPosts(server.deps, sandbox, [
+      { userId: u.userId, platform: "x", count: 2, tag: "resume" },
+      { userId: u.userId, platform: "linkedin", count: 1, tag: "resume" },
+    ]);
+    await server.deps.db.execute(sql`update posts set status = 'paused', error_log = 'token: reconnect', next_attempt_at = null where user_id = ${u.userId}`);
+    await server.deps.db.execute(sql`update posts set attempt_count = 1 where id = ${sent!}`);
+    const { resumePausedPosts } = await import("../../server/posts/complete.ts");
+    assert.equal(await resumePausedPosts(server.deps, u.userId, "x"), 2);
+    const rows = new Map((await server.deps.db.select().from(posts).where(eq(posts.userId, u.userId))).map((p) => [p.id, p]));
+    assert.equal(rows.get(sent!)!.status, "unknown");
+    assert.equal(rows.get(fresh!)!.status, "approved");
+    assert.equal(rows.get(fresh!)!.errorLog, null);
+    assert.ok(rows.get(fresh!)!.nextAttemptAt);
+    assert.equal(rows.get(other!)!.status, "paused", "another platform's posts stay paused");
+    await server.deps.db.execute(sql`delete from posts where user_id = ${u.userId}`);
+  });
+
   it("the circuit breaker opens after consecutive transient failures, refuses with a retry time, and a probe closes it", async () => {
     const u = await publisher(server, ["x"], "breaker1");
     const threshold = 3;
