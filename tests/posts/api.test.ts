@@ -180,6 +180,37 @@ describe("posts API", () => {
     assert.ok(!server.logs.some((l) => l.msg === `Post validated ${u.phone} for facebook`));
   });
 
+  it("publish now when the platform refuses for good: 422 naming the publish check, the platform's message kept, the quota given back", async () => {
+    const u = await publisher(server, ["x"], "perm1");
+    const before = (await u.client.get("/api/quota-status")).body.remainingPosts;
+    await control(sandbox, "/faults", { endpoint: "x.tweets.create", times: 1, status: 403, body: { title: "Forbidden", detail: "This account may not post links", type: "about:blank", status: 403 } });
+    const r = await u.client.post("/api/post", { platform: "x", content: "Refused by X" });
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.body.check, "publish");
+    assert.equal(r.body.post.status, "failed");
+    assert.match(r.body.post.errorLog, /may not post links/);
+    assert.equal((await u.client.get("/api/quota-status")).body.remainingPosts, before);
+    const logs = await server.deps.db.execute(sql`select status, error_code from post_logs where post_id = ${r.body.post.id}`);
+    assert.deepEqual((logs as unknown as { rows: unknown[] }).rows, [{ status: "failed", error_code: "http_403" }]);
+  });
+
+  it("publish now when the answer is lost: 202 queued as unknown, then reconciled — published once, never re-sent", async () => {
+    const u = await publisher(server, ["linkedin"], "lost1");
+    await control(sandbox, "/faults", { endpoint: "linkedin.posts.create", times: 1, mode: "drop" });
+    const r = await u.client.post("/api/post", { platform: "linkedin", content: "Answer lost on the way back" });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(r.body.queued, true);
+    assert.equal(r.body.post.status, "unknown");
+    server.clock.advance(1000);
+    const auto = await u.client.post("/api/auto-post", {});
+    assert.equal(auto.body.postsPublished, 1);
+    const post = (await u.client.get("/api/posts")).body[0];
+    assert.equal(post.status, "published");
+    const out = (await sandboxPublished(sandbox)).filter((p) => p.text === "Answer lost on the way back");
+    assert.equal(out.length, 1);
+    assert.equal(out[0]!.id, post.platformPostId);
+  });
+
   it("auto-post, enforce-auto-posting and direct-publish publish the user's due posts and report counts; analytics arrive", async () => {
     const u = await publisher(server, ["linkedin", "facebook"], "auto1");
     const due = [];
