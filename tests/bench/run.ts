@@ -40,7 +40,22 @@ for (const r of publishing.runs) {
   const bound = r.boundPostsPerSecond ? `  bound ${fmt(r.boundPostsPerSecond)} posts/s (${((100 * r.postsPerSecond) / r.boundPostsPerSecond).toFixed(0)}% of it)` : "";
   console.log(`  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}`);
 }
-console.log("  graphile-worker comparison: not run (needs a dev dependency this repository does not have)");
+{
+  // The yardstick: graphile-worker running as many no-op jobs on the same PostgreSQL, with our runner's concurrency.
+  const { benchGraphileNoop } = await import("./graphile-noop.ts");
+  const { createTestDatabase } = await import("../support/database.ts");
+  const gdb = await createTestDatabase();
+  try {
+    const posts = publishing.runs[0]!;
+    const g = await benchGraphileNoop(gdb.url!, posts.posts, publishing.perPlatform * 5);
+    const ratio = posts.postsPerSecond / g.jobsPerSecond;
+    results.graphileNoop = { ...g, ratio };
+    console.log(`  graphile-worker 0.17, ${g.jobs} no-op jobs, concurrency ${publishing.perPlatform * 5}: ${fmt(g.jobsPerSecond)} jobs/s`);
+    console.log(`  ratio      ours (0 ms) / graphile no-op = ${ratio.toFixed(2)}× (target ≥ 0.5×)`);
+  } finally {
+    await gdb.drop();
+  }
+}
 
 mkdirSync(new URL("./results", import.meta.url), { recursive: true });
 writeFileSync(new URL("./results/latest.json", import.meta.url), JSON.stringify(results, null, 2));
