@@ -1,7 +1,8 @@
 // The per-platform circuit breaker, in platform_health so every process sees
 // the same state. Consecutive transient failures (5xx, timeouts, lost
 // answers) open it; after the cool-down one process wins the right to send a
-// probe (state half_open); the probe's outcome closes or re-opens it.
+// probe (state half_open); the probe's outcome closes or re-opens it. Reads
+// on the hot path come from a per-process cache of at most a second.
 import { sql } from "drizzle-orm";
 import { PLATFORMS, type Platform } from "../../shared/schema.ts";
 import { rowsOf } from "../db/index.ts";
@@ -45,6 +46,28 @@ export async function readHealth(deps: Deps): Promise<PlatformHealth[]> {
   });
 }
 
+/**
+ * What this process last read of the breakers, for at most CACHE_MS: the hot
+ * path (a closed breaker, a success that changes nothing) then costs no query.
+ * Another process's opening is seen within that time; any failure recorded
+ * here drops the cache at once.
+ */
+const CACHE_MS = 1000;
+const cache = new WeakMap<Deps, { at: number; rows: Map<Platform, Row> }>();
+
+async function cachedRow(deps: Deps, platform: Platform): Promise<Row | undefined> {
+  const now = Date.now();
+  let c = cache.get(deps);
+  if (!c || now - c.at > CACHE_MS) {
+    const rows = rowsOf<Row>(await deps.db.execute(sql`select platform, state, consecutive_failures, last_error, retry_at from platform_health`));
+    c = { at: now, rows: new Map(rows.map((r) => [r.platform, r])) };
+    cache.set(deps, c);
+  }
+  return c.rows.get(platform);
+}
+
+const forget = (deps: Deps) => cache.delete(deps);
+
 export type BreakerDecision = { ok: true; probe: boolean } | { ok: false; retryAt: Date; lastError: string | null };
 
 /**
@@ -54,6 +77,8 @@ export type BreakerDecision = { ok: true; probe: boolean } | { ok: false; retryA
  */
 export async function breakerAllows(deps: Deps, platform: Platform): Promise<BreakerDecision> {
   const now = deps.clock.now();
+  const cached = await cachedRow(deps, platform);
+  if (!cached || cached.state === "closed") return { ok: true, probe: false };
   const [row] = rowsOf<Row>(
     await deps.db.execute(sql`select platform, state, consecutive_failures, last_error, retry_at from platform_health where platform = ${platform}`),
   );
@@ -69,11 +94,15 @@ export async function breakerAllows(deps: Deps, platform: Platform): Promise<Bre
       where platform = ${platform} and state <> 'closed' and retry_at <= ${now.toISOString()}::timestamptz
       returning platform`),
   );
+  forget(deps);
   return won.length ? { ok: true, probe: true } : { ok: false, retryAt: probeUntil, lastError: row.last_error };
 }
 
 /** A call reached the platform and it answered (success, or a non-transient refusal): close. */
 export async function recordHealthy(deps: Deps, platform: Platform): Promise<void> {
+  const cached = await cachedRow(deps, platform);
+  if (!cached || (cached.state === "closed" && cached.consecutive_failures === 0)) return;
+  forget(deps);
   // Written only when something changes, so the hot path does not contend on one row.
   await deps.db.execute(sql`
     update platform_health set state = 'closed', consecutive_failures = 0, retry_at = null, opened_at = null,
@@ -87,6 +116,7 @@ export async function recordUnhealthy(deps: Deps, platform: Platform, error: str
   const { breakerThreshold, breakerCooldownMs } = deps.config.publishing;
   const retryAt = new Date(now.getTime() + breakerCooldownMs).toISOString();
   const at = now.toISOString();
+  forget(deps);
   await deps.db.execute(sql`
     insert into platform_health as h (platform, state, consecutive_failures, last_error, opened_at, retry_at, updated_at)
     values (${platform}, case when 1 >= ${breakerThreshold} then 'open' else 'closed' end, 1, ${error.slice(0, 500)},
