@@ -73,27 +73,28 @@ export async function runAttempt(deps: Deps, post: ClaimedPost): Promise<Attempt
     durationMs: Date.now() - t0,
   });
 
+  // Only the platform's calls are inside the try: a database error while recording
+  // a success must never be mistaken for the platform refusing the post (the lease
+  // then runs out and reconciliation finds the post).
   let phase: Phase = "publish";
+  let sent: { platformPostId: string; how: "published" | "reconciled" };
   try {
     // A previous attempt may have gone out: ask the platform before sending again.
+    let found: string | null = null;
     if (post.previous === "unknown" && post.lastAttemptAt) {
       phase = "reconcile";
-      const found = await findPublished(deps, post, token.credentials);
-      if (found) {
-        await recordHealthy(deps, post.platform);
-        const ok = await complete(deps, post, { status: "published", platformPostId: found, publishedAt: now(), errorLog: null, log: log("reconciled") });
-        return ok ? { kind: "published", platformPostId: found } : { kind: "lease_lost" };
-      }
+      found = await findPublished(deps, post, token.credentials);
       phase = "publish";
     }
-    const result = await adapter.publish(token.credentials, postInput(post));
-    await recordHealthy(deps, post.platform);
-    const ok = await complete(deps, post, { status: "published", platformPostId: result.platformPostId, publishedAt: now(), errorLog: null, log: log("published") });
-    if (ok) deps.log.info({ postId: post.id, platform: post.platform, attempt }, "Post published");
-    return ok ? { kind: "published", platformPostId: result.platformPostId } : { kind: "lease_lost" };
+    if (found) sent = { platformPostId: found, how: "reconciled" };
+    else sent = { platformPostId: (await adapter.publish(token.credentials, postInput(post))).platformPostId, how: "published" };
   } catch (err) {
     return failed(deps, post, phase, adapter.classifyError(err), attempt, log, token.credentials, token.connection);
   }
+  await recordHealthy(deps, post.platform);
+  const ok = await complete(deps, post, { status: "published", platformPostId: sent.platformPostId, publishedAt: now(), errorLog: null, log: log(sent.how) });
+  if (ok) deps.log.info({ postId: post.id, platform: post.platform, attempt, how: sent.how }, "Post published");
+  return ok ? { kind: "published", platformPostId: sent.platformPostId } : { kind: "lease_lost" };
 }
 
 async function failed(
