@@ -11,6 +11,7 @@ import { quotaFor } from "../../server/quota/plans.ts";
 import type { Client } from "../support/client.ts";
 import { connectPlatform } from "../support/connect.ts";
 import { signedUpClient, type TestServer } from "../support/server.ts";
+import { spawnServer, type ServerProcess } from "../support/process.ts";
 
 /** Small numbers so retries happen within a test; a big plan so quota never runs out by accident. */
 export const FAST_PUBLISHING = {
@@ -218,47 +219,9 @@ export async function waitSettled(deps: Deps, timeoutMs: number): Promise<Record
   }
 }
 
-export interface RunnerProcess {
-  child: import("node:child_process").ChildProcess;
-  output(): string;
-  exited: Promise<number | null>;
-  kill(signal: NodeJS.Signals): Promise<number | null>;
-}
+export type RunnerProcess = ServerProcess;
 
-/**
- * The server as `node --import tsx server/index.ts` — one process, so SIGKILL
- * kills the runner itself (the tsx CLI would leave its node child running).
- */
-export async function spawnRunner(env: Record<string, string>, port: number): Promise<RunnerProcess> {
-  const { spawn } = await import("node:child_process");
-  const { REPO_ROOT } = await import("../support/process.ts");
-  const child = spawn(process.execPath, ["--import", "tsx", `${REPO_ROOT}server/index.ts`], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited:\n${out}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
-    if (ok) break;
-    if (Date.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`server did not become ready:\n${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    child,
-    output: () => out,
-    exited,
-    kill(signal) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+/** The server (and so its runner) as one OS process: SIGKILL kills the runner itself. */
+export function spawnRunner(env: Record<string, string>, port: number): Promise<RunnerProcess> {
+  return spawnServer({ env, port, timeoutMs: 30_000 });
 }

@@ -4,7 +4,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const TSX_BIN = `${REPO_ROOT}node_modules/.bin/tsx`;
+// tsx as a loader of this node process, not the tsx CLI: the CLI runs the
+// script in a second node process, so a SIGKILL would hit only the wrapper.
+const TSX_LOADER = import.meta.resolve("tsx");
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -23,7 +25,7 @@ export interface SpawnOptions {
 
 /** Spawns a process with only the given environment (plus PATH and HOME). */
 export function spawnProcess({ env, cwd = REPO_ROOT, script = `${REPO_ROOT}server/index.ts` }: SpawnOptions) {
-  const child = spawn(TSX_BIN, [script], {
+  const child = spawn(process.execPath, ["--import", TSX_LOADER, script], {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ["ignore", "pipe", "pipe"],
