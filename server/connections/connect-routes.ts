@@ -10,6 +10,7 @@ import { HttpError } from "../http/errors.ts";
 import { parseBody, parseQuery } from "../http/validate.ts";
 import { saveSession } from "../http/session.ts";
 import { PlatformError } from "../platforms/errors.ts";
+import { resumePausedPosts } from "../posts/complete.ts";
 import { parsePlatform } from "../platforms/registry.ts";
 import type { NewConnection } from "../platforms/types.ts";
 import { sendOutcomePage } from "./outcome.ts";
@@ -124,7 +125,9 @@ export function connectRoutes(deps: Deps): Router {
 
   async function store(userId: number, platform: Platform, connection: NewConnection) {
     await saveConnection(deps, userId, platform, connection);
-    deps.log.info({ userId, platform }, `OAuth connected ${platform}`);
+    // Posts paused because the old connection was revoked can go out now.
+    const resumed = await resumePausedPosts(deps, userId, platform);
+    deps.log.info({ userId, platform, resumedPosts: resumed }, `OAuth connected ${platform}`);
   }
 
   r.get("/api/connections/:platform/pages", (req, res) => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { and, eq } from "drizzle-orm";
-import { PLATFORMS, platformConnections, type Platform } from "../../shared/schema.ts";
+import { PLATFORMS, platformConnections, posts, type Platform } from "../../shared/schema.ts";
 import { callback, connectPlatform, consent } from "../support/connect.ts";
 import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
 
@@ -191,9 +191,10 @@ describe("OAuth connect", () => {
     assert.equal(denied.headers.get("location"), "/connect?error=x&reason=access_denied");
   });
 
-  it("reconnecting replaces the active connection without a duplicate", async () => {
+  it("reconnecting replaces the active connection without a duplicate and resumes paused posts", async () => {
     const { client, user } = await signedUpClient(server, "reconnect");
     await connectPlatform(client, "x");
+    const [paused] = await server.deps.db.insert(posts).values({ userId: user.id, platform: "x", content: "waiting", status: "paused" }).returning();
     const step = await consent(client, "x", { query: "?force_reauth=true" });
     assert.equal(step.authorizeUrl.searchParams.get("prompt"), "consent");
     assert.match((await callback(client, step)).text, /"oauth_success"/);
@@ -201,6 +202,8 @@ describe("OAuth connect", () => {
     assert.equal(rows.length, 2);
     assert.equal(rows.filter((r) => r.isActive).length, 1);
     assert.equal((await client.get("/api/platform-connections")).body.length, 1);
+    const [resumed] = await server.deps.db.select().from(posts).where(eq(posts.id, paused!.id));
+    assert.equal(resumed!.status, "approved");
   });
 
   it("two users connecting the same platform at once stay separate", async () => {
