@@ -18,6 +18,10 @@ export interface PublishingRun {
   seconds: number;
   postsPerSecond: number;
   published: number;
+  /** CPU time of this process (runner + in-process sandbox + pg client) per published post. */
+  cpuMsPerPost: number;
+  /** CPU time / wall time: near 1 means one core is saturated (Node runs JS on one). */
+  cpuShare: number;
   /** perPlatform × 5 platforms / latency: the most the bounds allow (Infinity at zero latency). */
   boundPostsPerSecond: number | null;
 }
@@ -43,8 +47,11 @@ export async function benchPublishing(): Promise<{ perPlatform: number; perConne
         users.flatMap((u) => PLATFORMS.map((platform) => ({ userId: u.userId, platform, count: perAccount, tag: `bench${latencyMs}` }))),
       );
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       await publishRunner(server.deps).drain();
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
       const counts = await statusCounts(server.deps);
       runs.push({
         posts: POSTS,
@@ -52,6 +59,8 @@ export async function benchPublishing(): Promise<{ perPlatform: number; perConne
         seconds,
         postsPerSecond: (counts.published ?? 0) / seconds,
         published: counts.published ?? 0,
+        cpuMsPerPost: cpuMs / Math.max(1, counts.published ?? 0),
+        cpuShare: cpuMs / 1000 / seconds,
         boundPostsPerSecond: latencyMs ? (perPlatform * PLATFORMS.length * 1000) / latencyMs : null,
       });
     }

@@ -38,7 +38,7 @@ results.publishing = publishing;
 console.log(`\nPublishing: due posts → runner → sandbox → fenced completion (${publishing.perPlatform} per platform, ${publishing.perConnection} per connection)`);
 for (const r of publishing.runs) {
   const bound = r.boundPostsPerSecond ? `  bound ${fmt(r.boundPostsPerSecond)} posts/s (${((100 * r.postsPerSecond) / r.boundPostsPerSecond).toFixed(0)}% of it)` : "";
-  console.log(`  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}`);
+  console.log(`  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}; CPU ${r.cpuMsPerPost.toFixed(2)} ms/post, ${(100 * r.cpuShare).toFixed(0)}% of a core`);
 }
 {
   // The yardstick: graphile-worker running as many no-op jobs on the same PostgreSQL, with our runner's concurrency.
