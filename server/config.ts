@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import cron from "node-cron";
 import { z } from "zod";
 import { CREDENTIAL_VARIABLES, liveUrls, SANDBOX_CREDENTIALS, sandboxUrls } from "./platforms/endpoints.ts";
 
@@ -54,8 +55,8 @@ const envSchema = z.object({
   PLAN_GROWTH_POSTS: int(27),
   PLAN_PROFESSIONAL_POSTS: int(52),
   CYCLE_DAYS: int(30, 1),
-  CYCLE_NOTIFY_CRON: z.string().default("0 9 * * *"),
-  CYCLE_NOTIFY_TZ: z.string().default("Australia/Brisbane"),
+  CYCLE_NOTIFY_CRON: z.string().default("0 9 * * *").refine((v) => cron.validate(v), { message: "must be a cron expression such as 0 9 * * *" }),
+  CYCLE_NOTIFY_TZ: z.string().default("Australia/Brisbane").refine(isTimeZone, { message: "must be an IANA time zone such as Australia/Brisbane" }),
   CONNECTION_CHECK_INTERVAL_MINUTES: int(5),
   TOKEN_REFRESH_MARGIN_MINUTES: int(15),
   RUNNER_INTERVAL_SECONDS: int(60),
@@ -91,6 +92,15 @@ const envSchema = z.object({
   FACEBOOK_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").default("v21.0"),
   LINKEDIN_API_VERSION: z.string().regex(/^\d{6}$/, "must be YYYYMM").default("202510"),
 });
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 type Env = Record<string, string | undefined>;
 
