@@ -6,7 +6,7 @@ import { Router, type NextFunction, type Request, type Response } from "express"
 import { z } from "zod";
 import type { Platform } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
-import { HttpError } from "../http/errors.ts";
+import { HttpError, safeError } from "../http/errors.ts";
 import { parseBody, parseQuery } from "../http/validate.ts";
 import { saveSession } from "../http/session.ts";
 import { PlatformError } from "../platforms/errors.ts";
@@ -98,8 +98,9 @@ export function connectRoutes(deps: Deps): Router {
     passport.authenticate(strategyName(platform), { session: false }, (err: unknown, result: StrategyResult | false, info: unknown) => {
       if (err || !result) return fail(req, res, platform, failureCause(req, err, info));
       completeConnect(req, res, platform, userId, result).catch((e) => {
-        if (e instanceof PlatformError) return fail(req, res, platform, e.code);
-        next(e);
+        // Whatever went wrong (platform error, timeout, database), the popup must hear about it.
+        if (!(e instanceof PlatformError)) deps.log.error({ error: safeError(e), userId, platform }, "Connect could not be completed");
+        fail(req, res, platform, e instanceof PlatformError ? e.code : deps.platforms[platform].classifyError(e).code);
       });
     })(req, res, next);
   });

@@ -8,6 +8,7 @@
 import { and, eq, inArray, lte } from "drizzle-orm";
 import { platformConnections, type PlatformConnection } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
+import { safeError } from "../http/errors.ts";
 import type { Job } from "../jobs/index.ts";
 import { credentialsOf } from "./service.ts";
 import { refreshConnection } from "./token-manager.ts";
@@ -18,7 +19,6 @@ import {
   markNeedsReconnect,
   nextCheckAt,
   recordFailure,
-  safeError,
   VALIDATE_EVERY_MS,
   warnExpiry,
 } from "./token-state.ts";

@@ -16,10 +16,11 @@ import { and, eq, sql } from "drizzle-orm";
 import { platformConnections, type Platform, type PlatformConnection } from "../../shared/schema.ts";
 import type { DbOrTx, Tx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
+import { safeError } from "../http/errors.ts";
 import { countRefresh } from "../ops/metrics.ts";
 import type { ConnectionCredentials } from "../platforms/types.ts";
 import { credentialsOf, findActiveConnection } from "./service.ts";
-import { announceReconnect, markNeedsReconnect, nextCheckAt, phoneOf, recordFailure, safeError } from "./token-state.ts";
+import { announceReconnect, markNeedsReconnect, nextCheckAt, phoneOf, recordFailure } from "./token-state.ts";
 
 export type UnavailableReason = "not_connected" | "needs_reconnect" | "temporarily_unavailable";
 

@@ -6,6 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import { platformConnections, users, type Platform, type PlatformConnection } from "../../shared/schema.ts";
 import { rowsOf, type DbOrTx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
+import { safeError } from "../http/errors.ts";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -96,16 +97,6 @@ async function sendOnce(deps: Deps, userId: number, kind: string, dedupeKey: str
     deps.log.warn({ error: safeError(err), userId, kind }, "Connection e-mail failed; a later check retries");
     return false;
   }
-}
-
-/**
- * What to log about an unexpected error: Drizzle's query errors carry the
- * statement's parameters (sealed tokens among them), so log the cause only.
- */
-export function safeError(err: unknown): { name: string; code?: string; message: string } {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string }; code?: string };
-  const inner = e?.name === "DrizzleQueryError" || String(e?.message ?? "").startsWith("Failed query:") ? e.cause : e;
-  return { name: String(e?.name ?? "Error"), ...(inner?.code ? { code: String(inner.code) } : {}), message: String(inner?.message ?? err).slice(0, 300) };
 }
 
 export function connectLink(deps: Deps, platform: Platform): string {

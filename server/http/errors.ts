@@ -43,6 +43,17 @@ export function validationError(zodError: ZodError, where = "body"): HttpError {
   return badRequest("invalid_request", `Invalid ${where}: ${summary}`, details);
 }
 
+/**
+ * What to log about an unexpected error: Drizzle's query errors carry the
+ * statement's parameters (sealed tokens, hashes) in their message, so log the
+ * driver's cause only. `pgCode`, not `code`: the logger redacts `*.code`.
+ */
+export function safeError(err: unknown): { name: string; pgCode?: string; message: string } {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string }; code?: string };
+  const inner = e?.name === "DrizzleQueryError" || String(e?.message ?? "").startsWith("Failed query:") ? e.cause : e;
+  return { name: String(e?.name ?? "Error"), ...(inner?.code ? { pgCode: String(inner.code) } : {}), message: String(inner?.message ?? err).slice(0, 300) };
+}
+
 export const notFoundApi: RequestHandler = (_req, res) => {
   // Never echo the path back: it is attacker-controlled.
   sendError(res, notFound("No such API endpoint"));
@@ -62,7 +73,7 @@ export function errorHandler(log: Log): ErrorRequestHandler {
       return sendError(res, new HttpError(err.status, "bad_request", "The request could not be processed"));
     }
     const requestId = randomUUID();
-    log.error({ err, requestId, method: req.method, route: req.route?.path }, "Unhandled error");
+    log.error({ error: safeError(err), requestId, method: req.method, route: req.route?.path }, "Unhandled error");
     sendError(res, new HttpError(500, "internal_error", "Something went wrong on our side", { requestId }));
   };
 }

@@ -123,6 +123,16 @@ describe("OAuth connect", () => {
     assert.ok(server.logs.some((l) => l.msg === "OAuth failed linkedin: access_denied" && l.userId === user.id));
   });
 
+  it("a platform failure while shaping the connection ends in the failure outcome, not a 500", async () => {
+    const { client, user } = await signedUpClient(server, "shapefail");
+    await sandbox("/faults", { endpoint: "linkedin.userinfo", times: 1, status: 503 });
+    const r = await callback(client, await consent(client, "linkedin"));
+    assert.equal(r.status, 200);
+    assert.match(r.text, /"oauth_failure"/);
+    assert.equal((await rowsOf(user.id)).length, 0);
+    assert.ok(server.logs.some((l) => l.msg.startsWith("OAuth failed linkedin:") && l.userId === user.id));
+  });
+
   it("a missing state stores nothing", async () => {
     const { client, user } = await signedUpClient(server, "nostate");
     const step = await consent(client, "youtube");
