@@ -2,7 +2,7 @@
 import type { User } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
 import { conflict, HttpError, tooManyRequests } from "../http/errors.ts";
-import { consume, isLimited, recordHit, clearBucket } from "../http/rate-limit.ts";
+import { clearBucket, consume, releaseHit } from "../http/rate-limit.ts";
 import { hasVerifiedPhoneSince } from "../onboarding/verified-phone.ts";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords.ts";
 import { findUserByEmail, findUserByPhone, insertUser } from "./queries.ts";
@@ -60,19 +60,24 @@ export async function login(deps: Deps, input: LoginInput, ip: string): Promise<
   const identifier = input.email ? `email:${input.email}` : `phone:${input.phone}`;
   const accountBucket = `login:acct:${identifier}`;
   const ipBucket = `login:ip:${ip}`;
-  const limited =
-    (await isLimited(deps.db, { bucket: accountBucket, ...LOGIN_LIMITS.perAccount }, now)) ||
-    (await isLimited(deps.db, { bucket: ipBucket, ...LOGIN_LIMITS.perIp }, now));
-  if (limited) throw tooManyRequests("Too many failed login attempts; try again in 15 minutes", 15 * 60);
+  // Every attempt is counted atomically BEFORE the password is checked, so
+  // parallel attempts cannot all pass a "count, then record" check; a
+  // successful login gives its hits back.
+  if (!(await consume(deps.db, { bucket: accountBucket, ...LOGIN_LIMITS.perAccount }, now))) {
+    throw tooManyRequests("Too many failed login attempts; try again in 15 minutes", 15 * 60);
+  }
+  if (!(await consume(deps.db, { bucket: ipBucket, ...LOGIN_LIMITS.perIp }, now))) {
+    await releaseHit(deps.db, accountBucket);
+    throw tooManyRequests("Too many failed login attempts; try again in 15 minutes", 15 * 60);
+  }
 
   const user = input.email ? await findUserByEmail(deps.db, input.email) : await findUserByPhone(deps.db, input.phone!);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
   if (!user || !ok) {
-    await recordHit(deps.db, accountBucket, now);
-    await recordHit(deps.db, ipBucket, now);
     deps.log.info({ ip }, "Login failed");
     throw INVALID();
   }
   await clearBucket(deps.db, accountBucket);
+  await releaseHit(deps.db, ipBucket);
   return user;
 }

@@ -7,7 +7,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { RequestHandler } from "express";
 import type { Deps } from "../deps.ts";
 import { HttpError, notFound, tooManyRequests } from "./errors.ts";
-import { isLimited, recordHit } from "./rate-limit.ts";
+import { consume, releaseHit } from "./rate-limit.ts";
 
 const digest = (s: string) => createHash("sha256").update(s, "utf8").digest();
 const WRONG_TOKENS_PER_HOUR = 20;
@@ -23,13 +23,14 @@ export function requireOpsToken(deps: Pick<Deps, "config" | "db" | "clock">): Re
     }
     const now = deps.clock.now();
     const bucket = `ops:ip:${req.ip ?? "unknown"}`;
-    if (await isLimited(deps.db, { bucket, max: WRONG_TOKENS_PER_HOUR, windowMs: 3_600_000 }, now)) {
+    // Counted before comparing (atomically), given back when right: parallel guesses cannot exceed the limit.
+    if (!(await consume(deps.db, { bucket, max: WRONG_TOKENS_PER_HOUR, windowMs: 3_600_000 }, now))) {
       throw tooManyRequests("Too many wrong operator tokens; try again later", 3600);
     }
     if (!timingSafeEqual(digest(match[1]!), expected)) {
-      await recordHit(deps.db, bucket, now);
       throw new HttpError(403, "ops_token_invalid", "The operator token is not valid");
     }
+    await releaseHit(deps.db, bucket);
     next();
   };
 }

@@ -44,6 +44,13 @@ export async function isLimited(db: DbOrTx, limit: Limit, now: Date): Promise<bo
   return (await countHits(db, limit.bucket, new Date(now.getTime() - limit.windowMs))) >= limit.max;
 }
 
+/** Gives one hit back (an attempt counted up front that turned out fine). */
+export async function releaseHit(db: DbOrTx, bucket: string): Promise<void> {
+  await db.execute(
+    sql`delete from rate_limit_hits where id = (select id from rate_limit_hits where bucket = ${bucket} order by at desc, id desc limit 1)`,
+  );
+}
+
 export async function clearBucket(db: DbOrTx, bucket: string): Promise<void> {
   await db.delete(rateLimitHits).where(eq(rateLimitHits.bucket, bucket));
 }

@@ -127,6 +127,24 @@ describe("sessions", () => {
   });
 });
 
+describe("login limits under parallel attempts", () => {
+  it("30 parallel wrong passwords for one account: at most 10 are checked, the rest are refused", async () => {
+    const server = await startTestServer();
+    try {
+      const id = newIdentity("burst");
+      await server.client().post("/api/auth/signup", id);
+      const replies = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => server.client().post("/api/auth/login", { email: id.email, password: `guess ${i}` })),
+      );
+      const statuses = replies.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 401).length, 10);
+      assert.equal(statuses.filter((s) => s === 429).length, 20);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("sessions across a restart", () => {
   it("a session stored in PostgreSQL survives a server restart", async () => {
     const first = await startTestServer({ env: {}, dataDir: undefined });
