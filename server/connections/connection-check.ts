@@ -14,6 +14,8 @@ import { credentialsOf } from "./service.ts";
 import { refreshConnection } from "./token-manager.ts";
 import {
   announceReconnect,
+  noticeRecheckAt,
+  settleReconnectNotice,
   EXPIRY_WARNING_MS,
   hardDeadline,
   markNeedsReconnect,
@@ -97,7 +99,10 @@ function needsRenewal(deps: Deps, row: PlatformConnection, now: Date): boolean {
 export async function checkConnection(deps: Deps, claimed: PlatformConnection, options: { forceValidate?: boolean } = {}): Promise<{ outcome: CheckOutcome; warned: boolean }> {
   let row = claimed;
   let now = deps.clock.now();
-  if (row.status === "needs_reconnect") return { outcome: "skipped", warned: false };
+  if (row.status === "needs_reconnect") {
+    await settleReconnectNotice(deps, row, now);
+    return { outcome: "skipped", warned: false };
+  }
   if (needsRenewal(deps, row, now)) {
     const r = await refreshConnection(deps, row.id, { seenAccessToken: row.accessToken, seenFailureCount: row.failureCount, due: (x, t) => needsRenewal(deps, x, t) });
     if (r.kind === "gone") return { outcome: "skipped", warned: false };
@@ -132,7 +137,7 @@ export async function checkConnection(deps: Deps, claimed: PlatformConnection, o
       const message = `${adapter.displayName} no longer accepts the access (${c.code})`;
       const [marked] = await deps.db
         .update(pc)
-        .set({ status: "needs_reconnect", lastError: message, nextCheckAt: null, updatedAt: now })
+        .set({ status: "needs_reconnect", lastError: message, nextCheckAt: noticeRecheckAt(now), updatedAt: now })
         .where(and(unchanged, eq(pc.status, "connected")))
         .returning({ id: pc.id });
       if (marked) await announceReconnect(deps, row, message);

@@ -20,7 +20,7 @@ import { safeError } from "../http/errors.ts";
 import { countRefresh } from "../ops/metrics.ts";
 import type { ConnectionCredentials } from "../platforms/types.ts";
 import { credentialsOf, findActiveConnection } from "./service.ts";
-import { announceReconnect, markNeedsReconnect, nextCheckAt, phoneOf, recordFailure } from "./token-state.ts";
+import { announceReconnect, markNeedsReconnect, nextCheckAt, noticeRecheckAt, phoneOf, recordFailure } from "./token-state.ts";
 
 export type UnavailableReason = "not_connected" | "needs_reconnect" | "temporarily_unavailable";
 
@@ -167,7 +167,7 @@ async function refreshRow(deps: Deps, tx: DbOrTx, row: PlatformConnection, now: 
   const adapter = deps.platforms[row.platform];
   const reconnect = async (message: string): Promise<Locked> => {
     await markNeedsReconnect(tx, row.id, message, now);
-    return { kind: "needs_reconnect", connection: { ...row, status: "needs_reconnect", lastError: message, nextCheckAt: null }, message, announce: message };
+    return { kind: "needs_reconnect", connection: { ...row, status: "needs_reconnect", lastError: message, nextCheckAt: noticeRecheckAt(now) }, message, announce: message };
   };
   if (row.refreshToken && row.refreshTokenExpiresAt && row.refreshTokenExpiresAt.getTime() <= now.getTime()) {
     return reconnect(`${adapter.displayName} allows renewing a connection only for a fixed time, which has ended`);

@@ -2,7 +2,7 @@
 // besides its tokens: when to look at it next, failures with back-off, the
 // needs_reconnect verdict, and the e-mails that go with it (each at most once,
 // through email_notifications' unique user/kind/dedupe_key).
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { platformConnections, users, type Platform, type PlatformConnection } from "../../shared/schema.ts";
 import { rowsOf, type DbOrTx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
@@ -60,12 +60,40 @@ export async function recordFailure(db: DbOrTx, row: PlatformConnection, error: 
   return next;
 }
 
-/** The definite verdict: the user must reconnect. The check stops looking (next_check_at null). */
+/**
+ * When the check looks at a needs_reconnect connection again: only to make
+ * sure the user was told (a mail server that was down must not mean the user
+ * never hears of it). Once the notice is recorded, next_check_at becomes null.
+ */
+export const NOTICE_RECHECK_MS = 60 * 60 * 1000;
+export const noticeRecheckAt = (now: Date) => new Date(now.getTime() + NOTICE_RECHECK_MS);
+
+/** The definite verdict: the user must reconnect. */
 export async function markNeedsReconnect(db: DbOrTx, id: number, error: string, now: Date): Promise<void> {
   await db
     .update(platformConnections)
-    .set({ status: "needs_reconnect", lastError: error.slice(0, 500), nextCheckAt: null, updatedAt: now })
+    .set({ status: "needs_reconnect", lastError: error.slice(0, 500), nextCheckAt: noticeRecheckAt(now), updatedAt: now })
     .where(eq(platformConnections.id, id));
+}
+
+/** For a needs_reconnect connection that came due: send the notice if it never went out, then stop looking. */
+export async function settleReconnectNotice(deps: Deps, conn: PlatformConnection, now: Date): Promise<void> {
+  const name = deps.platforms[conn.platform].displayName;
+  const outcome = await sendOnce(deps, conn.userId, RECONNECT_KIND, `connection:${conn.id}`, () => reconnectMail(deps, conn, name, conn.lastError ?? "reconnect needed"));
+  await deps.db
+    .update(platformConnections)
+    .set({ nextCheckAt: outcome === "failed" ? noticeRecheckAt(now) : null })
+    .where(and(eq(platformConnections.id, conn.id), eq(platformConnections.status, "needs_reconnect")));
+}
+
+function reconnectMail(deps: Deps, conn: Pick<PlatformConnection, "platform">, name: string, reason: string) {
+  return {
+    subject: `Reconnect your ${name} account to keep posting`,
+    text:
+      `AgencyIQ can no longer post to ${name} for you: ${reason}\n\n` +
+      `Reconnect it here (it takes a minute):\n${connectLink(deps, conn.platform)}\n\n` +
+      `Posts for ${name} wait until you do.\n\n— AgencyIQ`,
+  };
 }
 
 async function accountOfConnection(db: DbOrTx, userId: number) {
@@ -77,10 +105,12 @@ export async function phoneOf(db: DbOrTx, userId: number): Promise<string> {
   return (await accountOfConnection(db, userId))?.phone ?? `user ${userId}`;
 }
 
+type SendOutcome = "sent" | "already_sent" | "failed" | "no_account";
+
 /** Claims the once-only slot; sends; gives the slot back when the mail fails so a later check retries. */
-async function sendOnce(deps: Deps, userId: number, kind: string, dedupeKey: string, mail: (email: string) => { subject: string; text: string }): Promise<boolean> {
+async function sendOnce(deps: Deps, userId: number, kind: string, dedupeKey: string, mail: (email: string) => { subject: string; text: string }): Promise<SendOutcome> {
   const account = await accountOfConnection(deps.db, userId);
-  if (!account) return false;
+  if (!account) return "no_account";
   const [claimed] = rowsOf<{ id: number }>(
     await deps.db.execute(sql`
       insert into email_notifications (user_id, kind, dedupe_key, created_at)
@@ -88,14 +118,14 @@ async function sendOnce(deps: Deps, userId: number, kind: string, dedupeKey: str
       on conflict (user_id, kind, dedupe_key) do nothing
       returning id`),
   );
-  if (!claimed) return false;
+  if (!claimed) return "already_sent";
   try {
     await deps.mailer.send({ to: account.email, ...mail(account.email) });
-    return true;
+    return "sent";
   } catch (err) {
     await deps.db.execute(sql`delete from email_notifications where id = ${claimed.id}`);
     deps.log.warn({ error: safeError(err), userId, kind }, "Connection e-mail failed; a later check retries");
-    return false;
+    return "failed";
   }
 }
 
@@ -108,19 +138,13 @@ export async function announceReconnect(deps: Deps, conn: Pick<PlatformConnectio
   const phone = await phoneOf(deps.db, conn.userId);
   deps.log.info({ userId: conn.userId, platform: conn.platform, reason }, `Redirect to connect ${phone}`);
   const name = deps.platforms[conn.platform].displayName;
-  await sendOnce(deps, conn.userId, RECONNECT_KIND, `connection:${conn.id}`, () => ({
-    subject: `Reconnect your ${name} account to keep posting`,
-    text:
-      `AgencyIQ can no longer post to ${name} for you: ${reason}\n\n` +
-      `Reconnect it here (it takes a minute):\n${connectLink(deps, conn.platform)}\n\n` +
-      `Posts for ${name} wait until you do.\n\n— AgencyIQ`,
-  }));
+  await sendOnce(deps, conn.userId, RECONNECT_KIND, `connection:${conn.id}`, () => reconnectMail(deps, conn, name, reason));
 }
 
 /** A token nobody can renew expires within 7 days: warn once per deadline. */
 export async function warnExpiry(deps: Deps, conn: Pick<PlatformConnection, "id" | "userId" | "platform">, deadline: Date): Promise<boolean> {
   const name = deps.platforms[conn.platform].displayName;
-  const sent = await sendOnce(deps, conn.userId, EXPIRY_KIND, `connection:${conn.id}:${deadline.toISOString()}`, () => ({
+  const sent = "sent" === await sendOnce(deps, conn.userId, EXPIRY_KIND, `connection:${conn.id}:${deadline.toISOString()}`, () => ({
     subject: `Your ${name} connection expires on ${deadline.toUTCString()}`,
     text:
       `${name} does not let AgencyIQ renew this connection by itself; it stops working on ${deadline.toUTCString()}.\n\n` +

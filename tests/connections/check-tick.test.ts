@@ -105,6 +105,32 @@ describe("connection check", () => {
     assert.equal(server.logs.filter((l) => l.msg === `Redirect to connect ${user.phone}`).length, 1);
   });
 
+  it("a reconnect notice that the mail server refused is sent by a later check, once", async () => {
+    const { user, identity, account } = await connectedUser(server, ["x"]);
+    await control(server, "/revoke", { platform: "x", user: account });
+    server.clock.set((await activeRow(server, user.id, "x")).nextCheckAt!);
+    // The mailer is an injected outside effect: make the SMTP server unreachable for one tick.
+    const send = server.deps.mailer.send;
+    server.deps.mailer.send = async () => {
+      throw new Error("connect ECONNREFUSED (SMTP down)");
+    };
+    try {
+      await tick();
+    } finally {
+      server.deps.mailer.send = send;
+    }
+    const marked = await activeRow(server, user.id, "x");
+    assert.equal(marked.status, "needs_reconnect");
+    assert.equal(mailsTo(identity.email).length, 0);
+    assert.notEqual(marked.nextCheckAt, null, "the check comes back for the notice");
+    server.clock.set(marked.nextCheckAt!);
+    await tick();
+    server.clock.advance(HOUR);
+    await tick();
+    assert.equal(mailsTo(identity.email).length, 1);
+    assert.equal((await activeRow(server, user.id, "x")).nextCheckAt, null);
+  });
+
   it("a Facebook Page token that died (Graph 190) is found by the daily validation", async () => {
     const { user, identity, account } = await connectedUser(server, ["facebook"]);
     await control(server, "/revoke", { platform: "facebook", user: account });

@@ -120,7 +120,8 @@ describe("getValidToken", () => {
 
     const row = await activeRow(server, user.id, "x");
     assert.equal(row.status, "needs_reconnect");
-    assert.equal(row.nextCheckAt, null, "the check stops looking at it");
+    // The check looks once more, only to confirm the notice went out (then stops: see check-tick).
+    assert.equal(row.nextCheckAt!.getTime(), server.clock.now().getTime() + 60 * 60 * 1000);
     assert.equal(mails().length, 1, "exactly one e-mail");
     assert.ok(mails()[0]!.text.includes(`${server.url}/connect?platform=x`));
     assert.equal(server.logs.filter((l) => l.msg === `Redirect to connect ${user.phone}`).length, 1);
