@@ -35,7 +35,10 @@ export async function checkCanPost(
       cycle: null,
     };
   }
-  if (options.postCycleStart && options.postCycleStart.getTime() < cycle.start.getTime()) {
+  // Ended means the planned cycle's 30 days are over — not merely that a new
+  // cycle started early (a plan granted mid-cycle restarts the cycle, and the
+  // posts already approved must still go out).
+  if (options.postCycleStart && options.postCycleStart.getTime() + cycleLengthMs(deps.config) <= now.getTime()) {
     return {
       ok: false,
       reason: "cycle_ended",

@@ -148,6 +148,15 @@ describe("post ledger", () => {
     assert.match(late.ok === false ? late.message : "", /ended on 2026-12-01/);
   });
 
+  it("a plan granted mid-cycle (a redeemed gift) does not end the posts already approved", async () => {
+    const { user } = await subscriber(server, { start: t0, quota: 5, tag: "regrant" });
+    const later = new Date(t0.getTime() + 10 * DAY);
+    await server.deps.db.transaction((tx) => grantPlan(tx, { userId: user.id, plan: "growth", source: "certificate", now: later, quotaFor: () => 27 }));
+    const row = { id: user.id, subscriptionActive: true, subscriptionPlan: "growth" as const, subscriptionStart: later };
+    const check = await checkCanPost(server.deps, row, new Date(later.getTime() + DAY), { postCycleStart: t0 });
+    assert.equal(check.ok, true, check.ok ? "" : check.message);
+  });
+
   it("a reservation made before the cycle rolled is not given back into the new cycle", async () => {
     const { user } = await subscriber(server, { start: t0, quota: 3, tag: "roll" });
     const p = await insertPost(server, user.id, { status: "approved", at: t0 });
