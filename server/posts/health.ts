@@ -37,8 +37,9 @@ export async function readHealth(deps: Deps): Promise<PlatformHealth[]> {
     const retryAt = r ? toDate(r.retry_at) : null;
     return {
       platform,
-      // Open but past its cool-down: the next publish is the probe, so it counts as usable.
-      healthy: state === "closed" || (retryAt !== null && retryAt.getTime() <= now && state === "open"),
+      // Past its cool-down (open, or half-open whose probe never reported back because
+      // its process died): the next publish is the probe, so it counts as usable.
+      healthy: state === "closed" || (retryAt !== null && retryAt.getTime() <= now),
       state,
       lastError: r?.last_error ?? null,
       retryAt: state === "closed" ? null : retryAt,

@@ -129,6 +129,9 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
     );
     const out: ClaimedPost[] = [];
     const reserved: number[] = [];
+    // Ledger rows are locked user by user: take them in one order in every
+    // process, so two claims in flight cannot deadlock on each other's users.
+    rows.sort((a, b) => a.user_id - b.user_id || a.id - b.id);
     for (const r of rows) {
       const user = users.get(r.user_id)!;
       const post: ClaimedPost = {
@@ -207,7 +210,10 @@ export async function startAttempt(deps: Deps, post: ClaimedPost): Promise<{ att
   const until = new Date(now.getTime() + deps.config.publishing.leaseMs);
   const [row] = rowsOf<{ attempt_count: number }>(
     await deps.db.execute(sql`
-      update posts set attempt_count = attempt_count + 1, last_attempt_at = ${iso(now)}::timestamptz,
+      update posts set attempt_count = attempt_count + 1,
+        -- A post being reconciled keeps the time of the attempt that may have gone out:
+        -- moving it forward would shrink the look-up window past that post.
+        last_attempt_at = case when ${post.previous === "unknown"}::boolean then coalesce(last_attempt_at, ${iso(now)}::timestamptz) else ${iso(now)}::timestamptz end,
         lease_expires_at = ${iso(until)}::timestamptz, updated_at = ${iso(now)}::timestamptz
       where id = ${post.id} and lease_id = ${post.leaseId} and status = 'publishing'
       returning attempt_count`),

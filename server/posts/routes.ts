@@ -22,7 +22,8 @@ const platform = z
 const content = z.string().trim().min(1, "must not be empty").max(10_000);
 const mediaUrl = z.url({ protocol: /^https?$/ }).max(2000);
 const when = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
-const postId = z.coerce.number().int().positive();
+// Posts ids are PostgreSQL integers: anything larger is "not a post id", not a 500.
+const postId = z.coerce.number().int().positive().max(2_147_483_647);
 
 const schemas = {
   id: z.object({ id: postId }),

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eq, sql } from "drizzle-orm";
-import { PLATFORMS, posts } from "../../shared/schema.ts";
+import { PLATFORMS, posts, platformHealth } from "../../shared/schema.ts";
 import { refreshAnalytics } from "../../server/posts/analytics.ts";
 import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
 import { control, FAST_PUBLISHING, mediaFor, publisher, sandboxPublished } from "./helpers.ts";
@@ -80,6 +80,29 @@ describe("posts API", () => {
     const del = await client.delete(`/api/posts/${created.body.id}`);
     assert.deepEqual(del.body, { success: true });
     assert.equal((await client.get("/api/posts")).body.length, 0);
+  });
+
+  it("an id beyond PostgreSQL's integer range is a 400 naming the field, not a 500", async () => {
+    const { client } = await signedUpClient(server, "bigid");
+    const replies = [
+      await client.delete("/api/posts/3000000000"),
+      await client.put("/api/posts/3000000000", { content: "x" }),
+      await client.post("/api/approve-post", { postId: 3000000000 }),
+    ];
+    for (const r of replies) assert.equal(r.status, 400, r.text);
+  });
+
+  it("a half-open breaker whose probe never reported back (its process died) is usable again after its retry time", async () => {
+    const { client } = await signedUpClient(server, "halfopen");
+    const past = new Date(server.clock.now().getTime() - 1000);
+    await server.deps.db
+      .insert(platformHealth)
+      .values({ platform: "youtube", state: "half_open", consecutiveFailures: 5, retryAt: past })
+      .onConflictDoUpdate({ target: platformHealth.platform, set: { state: "half_open", retryAt: past } });
+    const youtube = (await client.get("/api/platform-health")).body.find((h: any) => h.platform === "youtube");
+    assert.equal(youtube.state, "half_open");
+    assert.equal(youtube.healthy, true);
+    await server.deps.db.delete(platformHealth);
   });
 
   it("another user's post answers 404 everywhere", async () => {
