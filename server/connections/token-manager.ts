@@ -17,6 +17,7 @@ import { platformConnections, type Platform, type PlatformConnection } from "../
 import type { DbOrTx, Tx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import { safeError } from "../http/errors.ts";
+import { TokenDecryptionError } from "./vault.ts";
 import { countRefresh } from "../ops/metrics.ts";
 import type { ConnectionCredentials } from "../platforms/types.ts";
 import { credentialsOf, findActiveConnection } from "./service.ts";
@@ -226,6 +227,19 @@ function unavailable(deps: Deps, r: RefreshResult, platform: Platform): Connecti
  * needs_reconnect (the user must act), temporarily_unavailable (retryAt).
  */
 export async function getValidToken(deps: Deps, userId: number, platform: Platform): Promise<ValidToken> {
+  try {
+    return await validToken(deps, userId, platform);
+  } catch (err) {
+    if (!(err instanceof TokenDecryptionError)) throw err;
+    // A stored token the vault cannot open is an operator problem (a key missing
+    // from TOKEN_ENCRYPTION_PREVIOUS_KEYS after a rotation), not the user's:
+    // nobody is told to reconnect; callers retry later and the log says why.
+    deps.log.error({ userId, platform, error: err.message }, "Stored token cannot be decrypted: check the token encryption keys");
+    throw new ConnectionUnavailableError(platform, "temporarily_unavailable", "The stored credentials cannot be read right now", new Date(deps.clock.now().getTime() + 15 * 60 * 1000));
+  }
+}
+
+async function validToken(deps: Deps, userId: number, platform: Platform): Promise<ValidToken> {
   const row = await findActiveConnection(deps, userId, platform);
   if (!row) throw unavailable(deps, { kind: "gone" }, platform);
   if (row.status === "needs_reconnect") throw unavailable(deps, { kind: "needs_reconnect", connection: row, message: row.lastError ?? "Reconnect needed" }, platform);

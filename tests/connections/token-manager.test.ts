@@ -35,6 +35,20 @@ describe("getValidToken", () => {
     assert.equal(await callCount(server, "x.token"), before);
   });
 
+  it("a stored token the vault cannot open is 'temporarily unavailable', never a reconnect e-mail", async () => {
+    const { user, identity } = await connectedUser(server, ["x"]);
+    const row = await activeRow(server, user.id, "x");
+    // Another row's ciphertext: valid envelope, wrong row identity (as after a key mix-up).
+    const foreign = server.deps.vault.seal("whatever", { userId: user.id + 1000, platform: "x" }, "access_token");
+    await server.deps.database.pool.query("update platform_connections set access_token = $1 where id = $2", [foreign, row.id]);
+    const err = await unavailable(getValidToken(server.deps, user.id, "x"));
+    assert.equal(err.reason, "temporarily_unavailable");
+    assert.ok(err.retryAt && err.retryAt.getTime() > server.clock.now().getTime());
+    assert.equal((await activeRow(server, user.id, "x")).status, "connected");
+    assert.equal(server.deps.mailer.outbox.filter((m) => m.to === identity.email).length, 0);
+    assert.ok(server.logs.some((l) => l.msg === "Stored token cannot be decrypted: check the token encryption keys"));
+  });
+
   it("refreshes an expired X token once, stores the rotated refresh token, and the old one is dead", async () => {
     const { user } = await connectedUser(server, ["x"]);
     const old = await storedTokens(server, user.id, "x");
