@@ -152,6 +152,9 @@ export const posts = pgTable(
     index("posts_user_idx").on(t.userId, t.createdAt),
     // The runner's claim: approved posts by due time.
     index("posts_due_idx").on(t.nextAttemptAt).where(sql`${t.status} in ('approved', 'unknown')`),
+    // One platform post belongs to one of our posts: two same-text posts
+    // reconciling at once cannot both claim it (the loser re-reconciles).
+    uniqueIndex("posts_platform_post_key").on(t.platform, t.platformPostId).where(sql`${t.platformPostId} is not null`),
     // Lease recovery: posts whose publisher may have died.
     index("posts_lease_idx").on(t.leaseExpiresAt).where(sql`${t.status} = 'publishing'`),
     // The runner's resume sweep: paused posts waiting for a reconnect.

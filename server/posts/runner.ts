@@ -3,6 +3,7 @@
 // while work remains. One runner per process (per Deps), shared by the timer
 // and the on-demand endpoints so the bounds hold for both.
 import type { Deps } from "../deps.ts";
+import { safeError } from "../http/errors.ts";
 import { runAttempt, type AttemptOutcome } from "./attempt.ts";
 import { resumeReconnected } from "./complete.ts";
 import { claimDue, recoverExpiredLeases, releaseUnstarted, type ClaimedPost, type ClaimFilter } from "./lease.ts";
@@ -108,7 +109,7 @@ export class PublishRunner {
       }
     } catch (err) {
       // The lease stays: when it runs out the post is reconciled, never lost.
-      this.deps.log.error({ err, postId: post.id, platform: post.platform }, "Publish attempt crashed");
+      this.deps.log.error({ error: safeError(err), postId: post.id, platform: post.platform }, "Publish attempt crashed");
       result.processed++;
       result.errors.push(`Post ${post.id} (${post.platform}): internal error; it will be checked and retried`);
     } finally {

@@ -105,6 +105,15 @@ describe("posts API", () => {
     await server.deps.db.delete(platformHealth);
   });
 
+  it("one platform post can belong to only one of our posts (two same-text posts cannot both claim it)", async () => {
+    const { user } = await signedUpClient(server, "samepost");
+    const values = { userId: user.id, platform: "x" as const, content: "We're open today!", status: "published" as const, platformPostId: "1790000000000000001" };
+    await server.deps.db.insert(posts).values(values);
+    await assert.rejects(server.deps.db.insert(posts).values(values), /posts_platform_post_key|unique/i);
+    // The same id on another platform is another post.
+    await server.deps.db.insert(posts).values({ ...values, platform: "linkedin" });
+  });
+
   it("another user's post answers 404 everywhere", async () => {
     const owner = await signedUpClient(server, "own");
     const other = await signedUpClient(server, "oth");

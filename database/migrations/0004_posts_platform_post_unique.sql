@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "posts_platform_post_key" ON "posts" USING btree ("platform","platform_post_id") WHERE "posts"."platform_post_id" is not null;
