@@ -333,6 +333,24 @@ export const postLogs = pgTable(
   (t) => [index("post_logs_post_idx").on(t.postId, t.createdAt)],
 );
 
+// OAuth `state` of flows in progress. Single use is a DELETE … RETURNING, so
+// two callbacks racing with one state cannot both pass (a session blob could).
+export const oauthStates = pgTable(
+  "oauth_states",
+  {
+    // The `state` value sent to the platform (256 random bits).
+    handle: text("handle").primaryKey(),
+    // SHA-256 of the session id the flow started in: a state is only good in that session.
+    sessionHash: text("session_hash").notNull(),
+    userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    platform: platformEnum("platform").notNull(),
+    // PKCE verifier (X, YouTube); lives at most as long as the state (10 minutes).
+    codeVerifier: text("code_verifier"),
+    expiresAt: ts("expires_at").notNull(),
+  },
+  (t) => [index("oauth_states_expires_idx").on(t.expiresAt)],
+);
+
 // The per-platform circuit breaker, shared by every process.
 export const platformHealth = pgTable("platform_health", {
   platform: platformEnum("platform").primaryKey(),

@@ -58,7 +58,7 @@ function failureCause(req: Request, err: unknown, info: unknown): string {
 
 export function connectRoutes(deps: Deps): Router {
   const r = Router();
-  const passport = createConnectPassport(deps.platforms);
+  const passport = createConnectPassport(deps);
   const origin = deps.config.publicOrigin;
 
   function finish(req: Request, res: Response, platform: Platform, ok: boolean, reason?: string) {

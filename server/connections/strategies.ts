@@ -10,7 +10,8 @@ import { Strategy as FacebookStrategy } from "passport-facebook";
 import { Strategy as GoogleStrategy } from "passport-google-oauth20";
 import { Strategy as LinkedInStrategy } from "passport-linkedin-oauth2";
 import type { Platform } from "../../shared/schema.ts";
-import type { PlatformAdapters } from "../platforms/registry.ts";
+import type { Deps } from "../deps.ts";
+import { PgStateStore } from "./state-store.ts";
 import type { OAuthOptions, OAuthTokens } from "../platforms/types.ts";
 
 /** What a strategy hands to the callback route: the token response, normalised. */
@@ -45,9 +46,9 @@ function toTokens(oauth: OAuthOptions, accessToken: string, refreshToken: string
 }
 
 /** A passport instance of its own (never the global one) holding the enabled platforms' strategies. */
-export function createConnectPassport(adapters: PlatformAdapters): InstanceType<typeof Passport> {
+export function createConnectPassport(deps: Deps): InstanceType<typeof Passport> {
   const passport = new Passport();
-  for (const adapter of Object.values(adapters)) {
+  for (const adapter of Object.values(deps.platforms)) {
     if (!adapter.enabled) continue;
     const oauth = adapter.oauth();
     const strategy = STRATEGIES[adapter.platform](
@@ -60,11 +61,11 @@ export function createConnectPassport(adapters: PlatformAdapters): InstanceType<
         scope: oauth.scope,
         scopeSeparator: oauth.scopeSeparator,
         // State on every flow, PKCE S256 where the platform takes it; both kept
-        // in the session under a per-platform key, so a state issued for one
-        // platform is not found on another platform's callback (mix-up defence).
-        state: true,
+        // in PostgreSQL bound to the session, the user and the platform, so a
+        // state issued for one platform is not good on another platform's
+        // callback (mix-up defence) and is used up atomically.
+        store: new PgStateStore(deps, adapter.platform),
         pkce: oauth.pkce,
-        sessionKey: `oauth2:${adapter.platform}`,
         skipUserProfile: true,
       },
       (accessToken, refreshToken, params, _profile, done) =>

@@ -2,7 +2,9 @@
 // safe to run in several processes at once: coordination is in PostgreSQL.
 import cron, { type ScheduledTask } from "node-cron";
 import type { Deps } from "../deps.ts";
+import { safeError } from "../http/errors.ts";
 import { pruneHits } from "../http/rate-limit.ts";
+import { pruneOauthStates } from "../connections/state-store.ts";
 import { quotaJobs } from "../quota/jobs.ts";
 import { postJobs } from "../posts/jobs.ts";
 import { connectionCheckJobs } from "../connections/connection-check.ts";
@@ -16,12 +18,13 @@ export interface Job {
 }
 
 /** Every timer of the product; domains add theirs here. */
-export function allJobs(_deps: Deps): Job[] {
+export function allJobs(deps: Deps): Job[] {
   return [
     { name: "prune-rate-limits", schedule: "17 * * * *", run: (d) => pruneHits(d.db, d.clock.now()) },
-    ...quotaJobs(_deps),
-    ...postJobs(_deps),
-    ...connectionCheckJobs(_deps),
+    { name: "prune-oauth-states", schedule: "23 * * * *", run: (d) => pruneOauthStates(d.db, d.clock.now()) },
+    ...quotaJobs(deps),
+    ...postJobs(deps),
+    ...connectionCheckJobs(deps),
   ];
 }
 
@@ -35,7 +38,7 @@ export function startJobs(deps: Deps, jobs: Job[]): RunningJobs {
     cron.schedule(
       job.schedule,
       async () => {
-        const p = job.run(deps).catch((err) => deps.log.error({ err, job: job.name }, "Job failed"));
+        const p = job.run(deps).catch((err) => deps.log.error({ error: safeError(err), job: job.name }, "Job failed"));
         inFlight.add(p);
         await p.finally(() => inFlight.delete(p));
       },

@@ -152,6 +152,24 @@ describe("OAuth connect", () => {
     assert.equal((await rowsOf(user.id)).length, 1);
   });
 
+  it("two callbacks racing with one state: exactly one passes (state is used up atomically)", async () => {
+    const { client, user } = await signedUpClient(server, "race");
+    const step = await consent(client, "linkedin");
+    const replies = await Promise.all([callback(client, step), callback(client, step), callback(client, step)]);
+    assert.equal(replies.filter((r) => r.text.includes('"oauth_success"')).length, 1);
+    assert.equal(replies.filter((r) => /reason=state_invalid/.test(r.text)).length, 2);
+    assert.equal((await rowsOf(user.id)).length, 1);
+  });
+
+  it("a state older than 10 minutes is refused", async () => {
+    const { client, user } = await signedUpClient(server, "oldstate");
+    const step = await consent(client, "linkedin");
+    server.clock.advance(11 * 60 * 1000);
+    const r = await callback(client, step);
+    assert.match(r.text, /reason=state_invalid/);
+    assert.equal((await rowsOf(user.id)).length, 0);
+  });
+
   it("a state from another session is refused (the code is not attached to the wrong user)", async () => {
     const victim = await signedUpClient(server, "victim");
     const attacker = await signedUpClient(server, "attacker");
