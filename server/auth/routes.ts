@@ -58,7 +58,7 @@ export function authRoutes(deps: Deps): Router {
 
   r.post("/api/auth/signup", async (req, res) => {
     const body = parseBody(signupBody, req);
-    const user = await signup(deps, body, req.ip ?? "unknown");
+    const user = await signup(deps, body, req.ip ?? "unknown", req.session?.verifiedPhone);
     await logIn(req, user.id, deps.clock.now());
     deps.log.info({ userId: user.id }, "User signed up");
     res.status(201).json({ user: formatUser(user) });

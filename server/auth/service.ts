@@ -3,7 +3,6 @@ import type { User } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
 import { conflict, HttpError, tooManyRequests } from "../http/errors.ts";
 import { clearBucket, consume, releaseHit } from "../http/rate-limit.ts";
-import { hasVerifiedPhoneSince } from "../onboarding/verified-phone.ts";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords.ts";
 import { findUserByEmail, findUserByPhone, insertUser } from "./queries.ts";
 
@@ -19,14 +18,22 @@ export interface SignupInput {
   phone: string;
 }
 
-export async function signup(deps: Deps, input: SignupInput, ip: string): Promise<User> {
+/** What a session proved with POST /api/verify-code. */
+export interface VerifiedPhone {
+  phone: string;
+  at: number;
+}
+
+export async function signup(deps: Deps, input: SignupInput, ip: string, verified?: VerifiedPhone): Promise<User> {
   const now = deps.clock.now();
   if (!(await consume(deps.db, { bucket: `signup:ip:${ip}`, max: deps.config.auth.signupsPerIpPerHour, windowMs: 3_600_000 }, now))) {
     throw tooManyRequests("Too many signups from this address; try again later", 3600);
   }
   if (deps.config.auth.requirePhoneVerification) {
-    const since = new Date(now.getTime() - deps.config.auth.phoneVerificationMaxAgeMs);
-    if (!(await hasVerifiedPhoneSince(deps.db, input.phone, since))) {
+    // The proof must come from this session (not merely "someone verified this
+    // number"), recently; logging in then regenerates the session, using it up.
+    const fresh = verified !== undefined && now.getTime() - verified.at <= deps.config.auth.phoneVerificationMaxAgeMs;
+    if (!fresh || verified.phone !== input.phone) {
       throw new HttpError(400, "phone_not_verified", "Verify this phone number first (POST /api/send-code, then /api/verify-code)");
     }
   }

@@ -15,6 +15,8 @@ declare module "express-session" {
     userId?: number;
     establishedAt?: number;
     lastSeenAt?: number;
+    /** The phone this session proved it holds (POST /api/verify-code): signup's precondition. */
+    verifiedPhone?: { phone: string; at: number };
   }
 }
 

@@ -7,6 +7,7 @@ import { findUserById } from "../auth/queries.ts";
 import { signup } from "../auth/service.ts";
 import type { Db } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
+import type { VerifiedPhone } from "../auth/service.ts";
 import { badRequest, HttpError, tooManyRequests } from "../http/errors.ts";
 import { consume } from "../http/rate-limit.ts";
 import { grantPlan } from "../quota/grant.ts";
@@ -46,6 +47,8 @@ export interface RedeemContext {
   user?: User;
   ip: string;
   userAgent: string | null;
+  /** The session's phone proof, for a new account. */
+  verifiedPhone?: VerifiedPhone;
 }
 
 export interface Redemption {
@@ -128,7 +131,7 @@ async function attempt(
       if (!user) {
         // Auth's own signup rules (verified phone, unique email/phone, password
         // hashing, signup limit) run inside this transaction.
-        user = await signup({ ...deps, db: tx }, { email: input.email!, password: input.password!, phone: input.phone! }, ctx.ip);
+        user = await signup({ ...deps, db: tx }, { email: input.email!, password: input.password!, phone: input.phone! }, ctx.ip, ctx.verifiedPhone);
         await setRedeemedBy(tx, cert.id, user.id);
       }
       await grantPlan(tx, { userId: user.id, plan: cert.plan, source: "certificate", now, quotaFor: quotaFor(deps.config) });

@@ -45,6 +45,8 @@ export function onboardingRoutes(deps: Deps): Router {
     r.post(path, async (req, res) => {
       const body = parseBody(verifyCodeBody, req);
       await checkCode(deps, body.phone, body.code);
+      // The proof belongs to this browser session only: nobody else can sign up with the number.
+      req.session.verifiedPhone = { phone: body.phone, at: deps.clock.now().getTime() };
       res.json({ success: true });
     });
   }
@@ -58,7 +60,12 @@ export function onboardingRoutes(deps: Deps): Router {
   r.post("/api/redeem-gift-certificate", async (req, res) => {
     const body = parseBody(redeemBody, req);
     const user = req.session?.userId ? await findUserById(deps.db, req.session.userId) : undefined;
-    const result = await redeemCertificate(deps, body, { user, ip: ipOf(req), userAgent: req.get("user-agent") ?? null });
+    const result = await redeemCertificate(deps, body, {
+      user,
+      ip: ipOf(req),
+      userAgent: req.get("user-agent") ?? null,
+      verifiedPhone: req.session?.verifiedPhone,
+    });
     // A new plan (and, for a new account, a login) is a privilege change: new session id.
     await logIn(req, result.user.id, deps.clock.now());
     deps.log.info({ userId: result.user.id, plan: result.plan, created: result.created }, "Gift certificate redeemed");

@@ -42,8 +42,8 @@ type CheckOutcome = "ok" | "wrong" | "no_code" | "exhausted" | "locked";
 
 /**
  * Checks (and on success consumes) the newest active code of `phone`; throws
- * a 4xx HttpError when it is not accepted. The code row's verified_at is what
- * signup's hasVerifiedPhoneSince reads.
+ * a 4xx HttpError when it is not accepted (the route records the proof in the
+ * session, which signup requires).
  */
 export async function checkCode(deps: Deps, phone: string, code: string): Promise<void> {
   const now = deps.clock.now();

@@ -2,6 +2,7 @@
 // verified within the hour, and a new user goes from phone number to an
 // active plan through the API alone.
 import assert from "node:assert/strict";
+import type { Client } from "../support/client.ts";
 import { after, before, describe, it } from "node:test";
 import { createCertificates } from "../../server/onboarding/gift-service.ts";
 import { newIdentity, startTestServer, type TestServer } from "../support/server.ts";
@@ -16,9 +17,10 @@ describe("signup with phone verification", () => {
     await server.close();
   });
 
-  async function verifyPhone(phone: string) {
-    assert.equal((await server.client().post("/api/send-code", { phone })).status, 200);
-    const r = await server.client().post("/api/verify-code", { phone, code: lastCodeFor(server, phone) });
+  /** Verifies the phone in this client's session (the proof signup asks for). */
+  async function verifyPhone(client: Client, phone: string) {
+    assert.equal((await client.post("/api/send-code", { phone })).status, 200);
+    const r = await client.post("/api/verify-code", { phone, code: lastCodeFor(server, phone) });
     assert.equal(r.status, 200, r.text);
   }
 
@@ -31,23 +33,36 @@ describe("signup with phone verification", () => {
     await server.client().post("/api/send-code", { phone: id.phone });
     assert.equal((await server.client().post("/api/auth/signup", id)).status, 400);
     const other = newIdentity("other");
-    await verifyPhone(other.phone);
-    assert.equal((await server.client().post("/api/auth/signup", id)).status, 400);
+    const c = server.client();
+    await verifyPhone(c, other.phone);
+    assert.equal((await c.post("/api/auth/signup", id)).status, 400);
     assert.equal(await count(server, "select 1 from users"), users, "nothing written");
   });
 
   it("accepts a phone verified within the hour, not one verified longer ago", async () => {
     const id = newIdentity("verified");
-    await verifyPhone(id.phone);
-    const ok = await server.client().post("/api/auth/signup", id);
+    const c = server.client();
+    await verifyPhone(c, id.phone);
+    const ok = await c.post("/api/auth/signup", id);
     assert.equal(ok.status, 201, ok.text);
 
     const late = newIdentity("late");
-    await verifyPhone(late.phone);
+    const c2 = server.client();
+    await verifyPhone(c2, late.phone);
     server.clock.advance(HOUR + 1000);
-    const r = await server.client().post("/api/auth/signup", late);
+    const r = await c2.post("/api/auth/signup", late);
     assert.equal(r.status, 400);
     assert.equal(r.body.error.code, "phone_not_verified");
+  });
+
+  it("a verification made in another session does not let anybody else sign up with the number", async () => {
+    const id = newIdentity("squat");
+    const owner = server.client();
+    await verifyPhone(owner, id.phone);
+    const squatter = await server.client().post("/api/auth/signup", { ...id, email: "squatter@example.com" });
+    assert.equal(squatter.status, 400);
+    assert.equal(squatter.body.error.code, "phone_not_verified");
+    assert.equal((await owner.post("/api/auth/signup", id)).status, 201);
   });
 
   it("malformed phones and emails are 400s naming the field; nothing written", async () => {
