@@ -1,25 +1,19 @@
 // GET /api/check-connection and POST /api/platform-connections/:platform/refresh:
 // the user asks now what the connection check does every few minutes.
 // Both call the platforms, so they are limited per user.
-import { Router, type Request } from "express";
-import type { Platform, PlatformConnection } from "../../shared/schema.ts";
+import { Router } from "express";
+import type { PlatformConnection } from "../../shared/schema.ts";
 import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
 import { HttpError, tooManyRequests } from "../http/errors.ts";
 import { consume } from "../http/rate-limit.ts";
-import { parsePlatform } from "../platforms/registry.ts";
+import { platformParam } from "./platform-param.ts";
 import { checkConnection, checkUserConnections } from "./connection-check.ts";
 import { formatConnection } from "./format.ts";
 import { findActiveConnection, listConnections } from "./service.ts";
 import { refreshConnection } from "./token-manager.ts";
 
 const CHECKS_PER_USER = { max: 30, windowMs: 10 * 60_000 };
-
-function platformParam(req: Request): Platform {
-  const p = parsePlatform(String(req.params.platform ?? ""));
-  if (!p) throw new HttpError(404, "unknown_platform", "Unknown platform: use facebook, instagram, linkedin, x (twitter) or youtube");
-  return p;
-}
 
 const reconnect = (code: string, message: string) => new HttpError(409, code, message, { success: false, requiresReconnection: true });
 

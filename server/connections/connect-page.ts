@@ -5,14 +5,12 @@ import { randomBytes } from "node:crypto";
 import { Router } from "express";
 import { PLATFORMS } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
+import { escapeHtml } from "../http/html.ts";
 import { findUserById } from "../auth/queries.ts";
 import { parsePlatform } from "../platforms/registry.ts";
 import { formatConnection } from "./format.ts";
 import { setPageSecurityHeaders } from "./outcome.ts";
 import { listConnections } from "./service.ts";
-
-const esc = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 const STATUS_TEXT: Record<string, string> = {
   connected: "Connected",
@@ -55,7 +53,7 @@ export function connectPageRoutes(deps: Deps): Router {
     const q = req.query;
     const notice = (name: unknown, text: string) => {
       const platform = typeof name === "string" ? parsePlatform(name) : null;
-      return platform ? `<p class="notice" id="notice">${esc(text.replace("%s", deps.platforms[platform].displayName))}</p>` : "";
+      return platform ? `<p class="notice" id="notice">${escapeHtml(text.replace("%s", deps.platforms[platform].displayName))}</p>` : "";
     };
     let body: string;
     if (!user) {
@@ -65,8 +63,8 @@ export function connectPageRoutes(deps: Deps): Router {
       const rows = new Map((await listConnections(deps, user.id)).map((row) => [row.platform, formatConnection(row, now, deps.config.tokens.refreshMarginMs)]));
       const pending = req.session.pendingPages;
       const choices = pending
-        ? `<section id="choose"><h2>Choose the ${esc(deps.platforms[pending.platform].displayName)} Page to connect</h2>${pending.choices
-            .map((c) => `<button data-action="choose" data-platform="${pending.platform}" data-page="${esc(c.id)}">${esc(c.name)}</button>`)
+        ? `<section id="choose"><h2>Choose the ${escapeHtml(deps.platforms[pending.platform].displayName)} Page to connect</h2>${pending.choices
+            .map((c) => `<button data-action="choose" data-platform="${pending.platform}" data-page="${escapeHtml(c.id)}">${escapeHtml(c.name)}</button>`)
             .join(" ")}</section>`
         : "";
       const items = PLATFORMS.map((p) => {
@@ -75,12 +73,12 @@ export function connectPageRoutes(deps: Deps): Router {
         const status = c?.status ?? "disconnected";
         const focus = q.platform === p ? " focus" : "";
         const buttons = !adapter.enabled
-          ? `<em>Unavailable: ${esc(adapter.disabledReason ?? "not configured")}</em>`
+          ? `<em>Unavailable: ${escapeHtml(adapter.disabledReason ?? "not configured")}</em>`
           : status === "disconnected"
             ? `<button data-action="connect" data-platform="${p}">Connect</button>`
             : `<button data-action="connect" data-force="1" data-platform="${p}">Reconnect</button> <button data-action="disconnect" data-platform="${p}">Disconnect</button>`;
-        const who = c?.platformUsername && status !== "disconnected" ? ` — ${esc(c.platformUsername)}` : "";
-        return `<li class="platform${focus}" id="platform-${p}" data-status="${status}"><strong>${esc(adapter.displayName)}</strong>: <span class="status">${STATUS_TEXT[status]}</span>${who} ${buttons}</li>`;
+        const who = c?.platformUsername && status !== "disconnected" ? ` — ${escapeHtml(c.platformUsername)}` : "";
+        return `<li class="platform${focus}" id="platform-${p}" data-status="${status}"><strong>${escapeHtml(adapter.displayName)}</strong>: <span class="status">${STATUS_TEXT[status]}</span>${who} ${buttons}</li>`;
       }).join("\n");
       body = `${choices}<ul>${items}</ul>`;
     }

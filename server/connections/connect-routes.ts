@@ -11,7 +11,7 @@ import { parseBody, parseQuery } from "../http/validate.ts";
 import { saveSession } from "../http/session.ts";
 import { PlatformError } from "../platforms/errors.ts";
 import { resumePausedPosts } from "../posts/complete.ts";
-import { parsePlatform } from "../platforms/registry.ts";
+import { platformParam } from "./platform-param.ts";
 import type { NewConnection } from "../platforms/types.ts";
 import { sendOutcomePage } from "./outcome.ts";
 import { saveConnection } from "./service.ts";
@@ -33,12 +33,6 @@ const startQuery = z.object({
   mode: z.enum(["popup", "redirect"]).optional(),
 });
 const chooseBody = z.strictObject({ pageId: z.string().min(1).max(100) });
-
-function platformParam(req: Request): Platform {
-  const p = parsePlatform(String(req.params.platform ?? ""));
-  if (!p) throw new HttpError(404, "unknown_platform", "Unknown platform");
-  return p;
-}
 
 /** Names the cause of a failed callback for the log and the failure redirect; never includes a secret. */
 function failureCause(req: Request, err: unknown, info: unknown): string {

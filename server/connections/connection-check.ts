@@ -18,7 +18,6 @@ import {
   settleReconnectNotice,
   EXPIRY_WARNING_MS,
   hardDeadline,
-  markNeedsReconnect,
   nextCheckAt,
   recordFailure,
   VALIDATE_EVERY_MS,

@@ -4,11 +4,9 @@
 // sends no referrer (the URL held the authorization code).
 import { randomBytes } from "node:crypto";
 import type { Response } from "express";
+import { escapeHtml } from "../http/html.ts";
 
 export type Outcome = "oauth_success" | "oauth_failure";
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 export function setPageSecurityHeaders(res: Response, nonce: string): void {
   res.setHeader(

@@ -1,13 +1,13 @@
 // The connections endpoints of API.md. No token ever reaches a response:
 // rows go through format.ts.
-import { Router, type Request } from "express";
+import { Router } from "express";
 import { z } from "zod";
 import type { Deps } from "../deps.ts";
 import { accountOf, requireUser } from "../auth/middleware.ts";
 import { HttpError } from "../http/errors.ts";
 import { parseBody } from "../http/validate.ts";
 import { parsePlatform } from "../platforms/registry.ts";
-import type { Platform } from "../../shared/schema.ts";
+import { platformParam } from "./platform-param.ts";
 import { formatConnection, formatOauthStatus } from "./format.ts";
 import { disconnect, listConnections } from "./service.ts";
 
@@ -20,12 +20,6 @@ const platformName = z.string().transform((v, ctx) => {
   return p;
 });
 const disconnectBody = z.strictObject({ platform: platformName });
-
-function platformParam(req: Request): Platform {
-  const p = parsePlatform(String(req.params.platform ?? ""));
-  if (!p) throw new HttpError(404, "unknown_platform", "Unknown platform");
-  return p;
-}
 
 export function connectionRoutes(deps: Deps): Router {
   const r = Router();

@@ -4,16 +4,8 @@ import { and, desc, eq, sql } from "drizzle-orm";
 import { platformConnections, type Platform, type PlatformConnection } from "../../shared/schema.ts";
 import type { DbOrTx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
+import { nextCheckAt } from "./token-state.ts";
 import type { ConnectionCredentials, NewConnection } from "../platforms/types.ts";
-
-const DAY = 24 * 60 * 60 * 1000;
-
-/** When the connection check should first look at a new or refreshed connection. */
-export function firstCheckAt(expiresAt: Date | null, now: Date, refreshMarginMs: number): Date {
-  if (!expiresAt) return new Date(now.getTime() + DAY);
-  // At least daily, also for 60-day tokens: the check validates them and warns before a deadline nobody can extend.
-  return new Date(Math.min(now.getTime() + DAY, Math.max(now.getTime(), expiresAt.getTime() - refreshMarginMs)));
-}
 
 /**
  * Replaces the user's active connection for this platform with a new one, in
@@ -44,7 +36,7 @@ export async function saveConnection(deps: Deps, userId: number, platform: Platf
         isActive: true,
         lastRefreshedAt: now,
         lastValidatedAt: now,
-        nextCheckAt: firstCheckAt(conn.expiresAt, now, deps.config.tokens.refreshMarginMs),
+        nextCheckAt: nextCheckAt(conn, now, deps.config.tokens.refreshMarginMs),
         connectedAt: now,
         updatedAt: now,
       })
