@@ -16,7 +16,10 @@ export function preflightError(status: number, check: PreflightCheck, code: stri
   return new HttpError(status, code, message, { success: false, check, ...extra }, details);
 }
 
-export async function preflight(deps: Deps, user: User, post: Post): Promise<void> {
+/** What pre-flight looks at: a stored post, or one not yet created (no id). */
+export type PreflightPost = Pick<Post, "platform" | "content" | "mediaUrl" | "mediaType" | "subscriptionCycle"> & { id?: number };
+
+export async function preflight(deps: Deps, user: User, post: PreflightPost): Promise<void> {
   const now = deps.clock.now();
   const adapter = deps.platforms[post.platform];
 

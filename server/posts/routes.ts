@@ -70,16 +70,19 @@ export function postRoutes(deps: Deps): Router {
   r.post("/api/post", user, async (req, res) => {
     const b = parseBody(schemas.publishNow, req);
     const account = accountOf(req);
-    let post: Post | undefined;
+    let post: Post;
     if ("postId" in b) {
-      post = await findPost(deps.db, account.id, b.postId);
-      if (!post) throw notFound("Post not found");
-      if (post.status === "published") throw new HttpError(409, "post_published", "This post is already published", { success: false });
+      const found = await findPost(deps.db, account.id, b.postId);
+      if (!found) throw notFound("Post not found");
+      if (found.status === "published") throw new HttpError(409, "post_published", "This post is already published", { success: false });
+      await preflight(deps, account, found);
+      post = await makeDueNow(deps, account, found);
     } else {
-      post = await createPost(deps, account, { platform: b.platform, content: b.content, mediaUrl: b.mediaUrl, status: "draft" });
+      // Checked before anything is stored: a refused post leaves nothing behind.
+      const candidate = { platform: b.platform, content: b.content, mediaUrl: b.mediaUrl ?? null, mediaType: null, subscriptionCycle: null };
+      await preflight(deps, account, candidate);
+      post = await createPost(deps, account, { platform: b.platform, content: b.content, mediaUrl: b.mediaUrl, status: "approved" });
     }
-    await preflight(deps, account, post);
-    post = await makeDueNow(deps, account, post);
     const result = await publishRunner(deps).drain({ postIds: [post.id] });
     await answerPublish(deps, res, account, post.id, result);
   });
@@ -136,7 +139,9 @@ function summary(r: DrainResult): string {
 }
 
 async function answerPublish(deps: Deps, res: Response, account: User, id: number, result: DrainResult): Promise<void> {
-  const post = (await findPost(deps.db, account.id, id))!;
+  const post = await findPost(deps.db, account.id, id);
+  // Deleted while it was being published (e.g. with the account): nothing left to report on.
+  if (!post) throw new HttpError(404, "not_found", "Post not found: it was deleted while it was being published", { success: false });
   const o = result.outcomes.get(id);
   if (o?.kind === "published") {
     res.json({ success: true, post: formatPost(post), platformPostId: o.platformPostId });
