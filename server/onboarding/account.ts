@@ -1,10 +1,11 @@
 // The logged-in user's phone change and subscription cancellation.
-import { and, eq, inArray } from "drizzle-orm";
-import { posts, users, type PostStatus, type User } from "../../shared/schema.ts";
+import { eq } from "drizzle-orm";
+import { users, type User } from "../../shared/schema.ts";
 import { findUserByPhone } from "../auth/queries.ts";
 import type { Deps } from "../deps.ts";
 import { badRequest, conflict } from "../http/errors.ts";
 import { deactivateConnections, revokeAtPlatforms, type RevocationReport } from "../connections/service.ts";
+import { removeUnsentPostsOfUser } from "../posts/service.ts";
 import { checkCode } from "./verification.ts";
 
 const phoneTaken = () => conflict("phone_taken", "This phone number belongs to another account");
@@ -38,13 +39,6 @@ export async function updatePhone(deps: Deps, user: User, input: { email: string
   }
 }
 
-/**
- * Statuses removed on cancellation: everything that has not reached a
- * platform. `publishing` and `unknown` stay — they may already be live and the
- * runner must still settle them — and `published` is history.
- */
-export const UNPUBLISHED: PostStatus[] = ["draft", "approved", "failed", "paused"];
-
 export interface CancellationSummary {
   platformConnectionsRevoked: number;
   postsDeleted: number;
@@ -56,12 +50,10 @@ export async function cancelSubscription(deps: Deps, user: User): Promise<Cancel
   const now = deps.clock.now();
   const { connections, postsDeleted } = await deps.db.transaction(async (tx) => {
     const connections = await deactivateConnections(tx, user.id, now);
-    const deleted = await tx
-      .delete(posts)
-      .where(and(eq(posts.userId, user.id), inArray(posts.status, UNPUBLISHED)))
-      .returning({ id: posts.id });
+    // Posts that reached a platform, or may have, stay (the posts domain decides which).
+    const postsDeleted = await removeUnsentPostsOfUser(tx, user.id);
     await tx.update(users).set({ subscriptionActive: false, updatedAt: now }).where(eq(users.id, user.id));
-    return { connections, postsDeleted: deleted.length };
+    return { connections, postsDeleted };
   });
   const atPlatforms = await revokeAtPlatforms(deps, connections);
   return { platformConnectionsRevoked: connections.length, postsDeleted, atPlatforms };
