@@ -42,11 +42,15 @@ export interface ClosedCycle {
 export async function closeCycleIfDue(deps: CloseDeps, userId: number, now: Date): Promise<ClosedCycle | null> {
   const length = cycleLengthMs(deps.config);
   const closed = await deps.db.transaction(async (tx) => {
+    // The ledger row is locked first (lock order: post_ledger, then users) and
+    // read as committed after any reservation in flight: the closed cycle's
+    // used_posts then counts every reservation the roll below sets back to 0.
     const [row] = rowsOf<DueRow>(
       await tx.execute(sql`
         select u.id, u.phone, u.subscription_plan, u.subscription_start, l.quota, l.used_posts, l.period_start
         from users u join post_ledger l on l.user_id = u.id
-        where u.id = ${userId} and u.subscription_active and u.subscription_start is not null`),
+        where u.id = ${userId} and u.subscription_active and u.subscription_start is not null
+        for update of l`),
     );
     if (!row) return null;
     const oldStart = new Date(row.period_start);
