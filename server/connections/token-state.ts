@@ -4,9 +4,9 @@
 // through email_notifications' unique user/kind/dedupe_key).
 import { and, eq, sql } from "drizzle-orm";
 import { platformConnections, users, type Platform, type PlatformConnection } from "../../shared/schema.ts";
-import { rowsOf, type DbOrTx } from "../db/index.ts";
+import type { DbOrTx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
-import { safeError } from "../http/errors.ts";
+import { sendEmailOnce, type OnceOutcome } from "../notify/once.ts";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -105,28 +105,18 @@ export async function phoneOf(db: DbOrTx, userId: number): Promise<string> {
   return (await accountOfConnection(db, userId))?.phone ?? `user ${userId}`;
 }
 
-type SendOutcome = "sent" | "already_sent" | "failed" | "no_account";
-
-/** Claims the once-only slot; sends; gives the slot back when the mail fails so a later check retries. */
-async function sendOnce(deps: Deps, userId: number, kind: string, dedupeKey: string, mail: (email: string) => { subject: string; text: string }): Promise<SendOutcome> {
+/** One e-mail per user, kind and key (notify/once.ts); a failed send is retried by a later check. */
+async function sendOnce(deps: Deps, userId: number, kind: string, dedupeKey: string, mail: () => { subject: string; text: string }): Promise<OnceOutcome | "no_account"> {
   const account = await accountOfConnection(deps.db, userId);
   if (!account) return "no_account";
-  const [claimed] = rowsOf<{ id: number }>(
-    await deps.db.execute(sql`
-      insert into email_notifications (user_id, kind, dedupe_key, created_at)
-      values (${userId}, ${kind}, ${dedupeKey}, ${deps.clock.now().toISOString()}::timestamptz)
-      on conflict (user_id, kind, dedupe_key) do nothing
-      returning id`),
-  );
-  if (!claimed) return "already_sent";
-  try {
-    await deps.mailer.send({ to: account.email, ...mail(account.email) });
-    return "sent";
-  } catch (err) {
-    await deps.db.execute(sql`delete from email_notifications where id = ${claimed.id}`);
-    deps.log.warn({ error: safeError(err), userId, kind }, "Connection e-mail failed; a later check retries");
-    return "failed";
-  }
+  return sendEmailOnce(deps, {
+    userId,
+    kind,
+    dedupeKey,
+    at: deps.clock.now(),
+    message: { to: account.email, ...mail() },
+    failureNote: "Connection e-mail failed; a later check retries",
+  });
 }
 
 export function connectLink(deps: Deps, platform: Platform): string {

@@ -2,19 +2,15 @@
 // whose cycle ends within the next 24 hours gets one email inviting them to
 // approve or edit the next cycle's schedule.
 //
-// Exactly one email per user per cycle across processes and ticks: a row in
-// email_notifications (unique user/kind/dedupe_key, the key naming the cycle)
-// is inserted first with ON CONFLICT DO NOTHING and only the process whose
-// insert went in sends. If the send then fails, the row is deleted again so a
-// later tick or POST /api/cycle-notify can retry: we prefer a rare duplicate
-// (SMTP accepted the message but the call still failed) to a user who never
-// hears that the cycle is ending. A crash between insert and send loses that
-// one email (at most once).
+// Exactly one email per user per cycle across processes and ticks, through
+// sendEmailOnce (notify/once.ts) with a dedupe key naming the cycle; a failed
+// send frees the slot so a later tick or POST /api/cycle-notify retries.
 import { sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import { rowsOf, type Db } from "../db/index.ts";
 import type { Log } from "../log.ts";
 import type { Mailer } from "../notify/email.ts";
+import { sendEmailOnce } from "../notify/once.ts";
 import { cycleAt, cycleLengthMs, type Cycle } from "./cycle.ts";
 
 export const CYCLE_NOTIFY_KIND = "cycle_notify";
@@ -82,29 +78,20 @@ export async function runCycleNotify(deps: NotifyDeps, now: Date): Promise<Notif
   const due = await dueUsers(deps, now);
   const result: NotifyResult = { due: due.length, sent: 0, alreadySent: 0, failed: 0 };
   for (const { user, cycle } of due) {
-    const dedupeKey = `cycle:${cycle.start.toISOString()}`;
-    const [claimed] = rowsOf<{ id: number }>(
-      await deps.db.execute(sql`
-        insert into email_notifications (user_id, kind, dedupe_key, created_at)
-        values (${user.id}, ${CYCLE_NOTIFY_KIND}, ${dedupeKey}, ${now.toISOString()}::timestamptz)
-        on conflict (user_id, kind, dedupe_key) do nothing
-        returning id`),
-    );
-    if (!claimed) {
-      result.alreadySent += 1;
-      continue;
+    const outcome = await sendEmailOnce(deps, {
+      userId: user.id,
+      kind: CYCLE_NOTIFY_KIND,
+      dedupeKey: `cycle:${cycle.start.toISOString()}`,
+      at: now,
+      message: { to: user.email, ...message(deps, cycle) },
+      failureNote: "Cycle notify email failed; will retry on the next run",
+    });
+    if (outcome === "already_sent") result.alreadySent += 1;
+    else if (outcome === "failed") result.failed += 1;
+    else {
+      result.sent += 1;
+      deps.log.info({ userId: user.id, cycleEnd: cycle.end }, `Cycle notify ${user.phone}`);
     }
-    try {
-      await deps.mailer.send({ to: user.email, ...message(deps, cycle) });
-    } catch (err) {
-      // Give the slot back so a later run can retry (see the header).
-      await deps.db.execute(sql`delete from email_notifications where id = ${claimed.id}`);
-      deps.log.warn({ err, userId: user.id }, "Cycle notify email failed; will retry on the next run");
-      result.failed += 1;
-      continue;
-    }
-    result.sent += 1;
-    deps.log.info({ userId: user.id, cycleEnd: cycle.end }, `Cycle notify ${user.phone}`);
   }
   return result;
 }
