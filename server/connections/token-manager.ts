@@ -12,7 +12,7 @@
 // On the embedded database (one process by construction, and a transaction
 // there blocks every other query) the single flight is the lock: no
 // transaction is held across the platform call.
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import { platformConnections, type Platform, type PlatformConnection } from "../../shared/schema.ts";
 import type { DbOrTx, Tx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
@@ -227,8 +227,53 @@ function unavailable(deps: Deps, r: RefreshResult, platform: Platform): Connecti
  * needs_reconnect (the user must act), temporarily_unavailable (retryAt).
  */
 export async function getValidToken(deps: Deps, userId: number, platform: Platform): Promise<ValidToken> {
+  return settle(deps, userId, platform, () => findActiveConnection(deps, userId, platform));
+}
+
+export interface ConnectionKey {
+  userId: number;
+  platform: Platform;
+}
+
+/**
+ * getValidToken for many connections at once (the publishing runner's
+ * batch): one query reads every row; only rows that are not fresh go on to a
+ * refresh. Each answer is a token or the ConnectionUnavailableError that
+ * getValidToken would have thrown, keyed "userId:platform".
+ */
+export async function getValidTokens(deps: Deps, keys: ConnectionKey[]): Promise<Map<string, ValidToken | ConnectionUnavailableError>> {
+  const out = new Map<string, ValidToken | ConnectionUnavailableError>();
+  if (!keys.length) return out;
+  const rows = await deps.db
+    .select()
+    .from(platformConnections)
+    .where(
+      and(
+        eq(platformConnections.isActive, true),
+        inArray(platformConnections.userId, [...new Set(keys.map((k) => k.userId))]),
+        inArray(platformConnections.platform, [...new Set(keys.map((k) => k.platform))]),
+      ),
+    );
+  const byKey = new Map(rows.map((r) => [connectionKey(r), r]));
+  await Promise.all(
+    keys.map(async (k) => {
+      const key = connectionKey(k);
+      if (out.has(key)) return;
+      out.set(key, await settle(deps, k.userId, k.platform, async () => byKey.get(key)).catch((err: unknown) => {
+        if (err instanceof ConnectionUnavailableError) return err;
+        throw err;
+      }));
+    }),
+  );
+  return out;
+}
+
+export const connectionKey = (k: ConnectionKey) => `${k.userId}:${k.platform}`;
+
+/** From the connection row (read by `load`) to a usable token, or why not. */
+async function settle(deps: Deps, userId: number, platform: Platform, load: () => Promise<PlatformConnection | undefined>): Promise<ValidToken> {
   try {
-    return await validToken(deps, userId, platform);
+    return await validToken(deps, platform, await load());
   } catch (err) {
     if (!(err instanceof TokenDecryptionError)) throw err;
     // A stored token the vault cannot open is an operator problem (a key missing
@@ -239,8 +284,7 @@ export async function getValidToken(deps: Deps, userId: number, platform: Platfo
   }
 }
 
-async function validToken(deps: Deps, userId: number, platform: Platform): Promise<ValidToken> {
-  const row = await findActiveConnection(deps, userId, platform);
+async function validToken(deps: Deps, platform: Platform, row: PlatformConnection | undefined): Promise<ValidToken> {
   if (!row) throw unavailable(deps, { kind: "gone" }, platform);
   if (row.status === "needs_reconnect") throw unavailable(deps, { kind: "needs_reconnect", connection: row, message: row.lastError ?? "Reconnect needed" }, platform);
   if (isFresh(row, deps.clock.now())) return { connection: row, credentials: credentialsOf(deps, row) };

@@ -68,12 +68,24 @@ export async function recordFailure(db: DbOrTx, row: PlatformConnection, error: 
 export const NOTICE_RECHECK_MS = 60 * 60 * 1000;
 export const noticeRecheckAt = (now: Date) => new Date(now.getTime() + NOTICE_RECHECK_MS);
 
-/** The definite verdict: the user must reconnect. */
-export async function markNeedsReconnect(db: DbOrTx, id: number, error: string, now: Date): Promise<void> {
-  await db
+/**
+ * The definite verdict: the user must reconnect. With `refusedAccessToken`
+ * (the sealed token a platform just refused) only while the connection still
+ * holds that token: a refusal of a token replaced since (a reconnect, a
+ * refresh) says nothing about the connection now. True when marked.
+ */
+export async function markNeedsReconnect(db: DbOrTx, id: number, error: string, now: Date, refusedAccessToken?: string): Promise<boolean> {
+  const rows = await db
     .update(platformConnections)
     .set({ status: "needs_reconnect", lastError: error.slice(0, 500), nextCheckAt: noticeRecheckAt(now), updatedAt: now })
-    .where(eq(platformConnections.id, id));
+    .where(
+      and(
+        eq(platformConnections.id, id),
+        ...(refusedAccessToken === undefined ? [] : [eq(platformConnections.isActive, true), eq(platformConnections.accessToken, refusedAccessToken)]),
+      ),
+    )
+    .returning({ id: platformConnections.id });
+  return rows.length > 0;
 }
 
 /** For a needs_reconnect connection that came due: send the notice if it never went out, then stop looking. */

@@ -7,9 +7,9 @@ import { announceReconnect, markNeedsReconnect } from "../connections/token-stat
 import type { ErrorClassification, PostInput } from "../platforms/types.ts";
 import { backoffMs, complete, pauseConnectionPosts, type AttemptLog } from "./complete.ts";
 import { breakerAllows, recordHealthy, recordUnhealthy } from "./health.ts";
-import { startAttempt, type ClaimedPost } from "./lease.ts";
+import { holdLease, type ClaimedPost } from "./lease.ts";
 import { findPublished } from "./reconcile.ts";
-import { tokenFor } from "./tokens.ts";
+import { tokenFor, type TokenResult } from "./tokens.ts";
 
 export type AttemptOutcome =
   | { kind: "published"; platformPostId: string }
@@ -21,52 +21,54 @@ export type AttemptOutcome =
 
 type Phase = "reconcile" | "publish";
 
+/** Where the attempt gets its token: the runner passes the batch it read for the whole claim. */
+export type TokenSource = (post: ClaimedPost) => Promise<TokenResult>;
+
+type Refusal = { check: string; code: string; message: string };
+
 const postInput = (p: ClaimedPost): PostInput => ({ content: p.content, mediaUrl: p.mediaUrl, mediaType: p.mediaType });
 
-export async function runAttempt(deps: Deps, post: ClaimedPost): Promise<AttemptOutcome> {
+function contentRefusal(deps: Deps, post: ClaimedPost): Refusal | undefined {
+  const problems = deps.platforms[post.platform].checkContent(postInput(post));
+  if (!problems.length) return undefined;
+  return { check: "content", code: problems[0]!.code, message: problems.map((p) => p.message).join("; ") };
+}
+
+export async function runAttempt(deps: Deps, post: ClaimedPost, tokenOf: TokenSource = (p) => tokenFor(deps, p.userId, p.platform)): Promise<AttemptOutcome> {
   const adapter = deps.platforms[post.platform];
   const now = () => deps.clock.now();
-
-  if (post.refused) {
-    const r = post.refused;
-    await complete(deps, post, { status: "failed", errorLog: `${r.check}: ${r.message}`, log: { attempt: post.attemptCount, status: "refused", errorCode: r.code, errorMessage: r.message }, releaseQuota: true });
-    return { kind: "failed", check: r.check, code: r.code, message: r.message };
-  }
-
-  const problems = adapter.checkContent(postInput(post));
-  if (problems.length) {
-    const message = problems.map((p) => p.message).join("; ");
-    await complete(deps, post, { status: "failed", errorLog: `content: ${message}`, log: { attempt: post.attemptCount, status: "refused", errorCode: problems[0]!.code, errorMessage: message }, releaseQuota: true });
-    return { kind: "failed", check: "content", code: problems[0]!.code, message };
-  }
+  const lost = { kind: "lease_lost" } as const;
+  // An earlier attempt may have gone out: the platform is asked before anything
+  // else happens to the post, a refusal by the checks included.
+  const mayBeOut = post.previous === "unknown";
+  const refusal = post.refused ?? contentRefusal(deps, post);
+  if (refusal && !mayBeOut) return refuse(deps, post, refusal);
 
   const breaker = await breakerAllows(deps, post.platform);
   if (!breaker.ok) {
     const message = `${adapter.displayName} is failing; next try at ${breaker.retryAt.toISOString()}`;
-    // Not an attempt: nothing was sent, the count is untouched.
-    const done = await complete(deps, post, { status: post.previous, nextAttemptAt: breaker.retryAt, errorLog: `platform_health: ${message}` });
-    return done ? { kind: "retry", code: "platform_unhealthy", message, at: breaker.retryAt } : { kind: "lease_lost" };
+    const done = await complete(deps, post, { status: post.previous, nextAttemptAt: breaker.retryAt, errorLog: `platform_health: ${message}`, notSent: true });
+    return done ? { kind: "retry", code: "platform_unhealthy", message, at: breaker.retryAt } : lost;
   }
 
-  const token = await tokenFor(deps, post.userId, post.platform);
+  const token = await tokenOf(post);
   if (!token.ok) {
     if (token.reason === "temporarily_unavailable") {
       // A refresh the platform failed to answer counts against its health like a failed publish.
       await recordUnhealthy(deps, post.platform, token.message);
-      const at = token.retryAt ?? new Date(now().getTime() + backoffMs(deps, post.attemptCount + 1));
-      const done = await complete(deps, post, { status: post.previous, nextAttemptAt: at, errorLog: `token: ${token.message}` });
-      return done ? { kind: "retry", code: token.reason, message: token.message, at } : { kind: "lease_lost" };
+      const at = token.retryAt ?? new Date(now().getTime() + backoffMs(deps, post.attemptCount));
+      const done = await complete(deps, post, { status: post.previous, nextAttemptAt: at, errorLog: `token: ${token.message}`, notSent: true });
+      return done ? { kind: "retry", code: token.reason, message: token.message, at } : lost;
     }
-    await pauseConnectionPosts(deps, post, `token: ${token.message}`);
+    await pauseConnectionPosts(deps, post, `token: ${token.message}`, { notSent: true });
     return { kind: "paused", code: token.reason, message: token.message };
   }
 
-  const started = await startAttempt(deps, post);
-  if (!started) return { kind: "lease_lost" };
-  const attempt = started.attempt;
+  if (!(await holdLease(deps, post))) return lost;
+  const attempt = post.attemptCount;
   const t0 = Date.now();
-  const log = (status: string, e?: ErrorClassification): AttemptLog => ({
-    attempt,
+  const log = (status: string, e?: ErrorClassification, n = attempt): AttemptLog => ({
+    attempt: n,
     status,
     errorCode: e?.code ?? null,
     errorMessage: e?.message ?? null,
@@ -77,24 +79,45 @@ export async function runAttempt(deps: Deps, post: ClaimedPost): Promise<Attempt
   // a success must never be mistaken for the platform refusing the post (the lease
   // then runs out and reconciliation finds the post).
   let phase: Phase = "publish";
-  let sent: { platformPostId: string; how: "published" | "reconciled" };
+  let sent: { platformPostId: string; how: "published" | "reconciled" } | undefined;
   try {
-    // A previous attempt may have gone out: ask the platform before sending again.
-    let found: string | null = null;
-    if (post.previous === "unknown" && post.lastAttemptAt) {
+    if (mayBeOut) {
       phase = "reconcile";
-      found = await findPublished(deps, post, token.credentials);
+      const found = await findPublished(deps, post, token.credentials);
+      if (found) sent = { platformPostId: found, how: "reconciled" };
       phase = "publish";
     }
-    if (found) sent = { platformPostId: found, how: "reconciled" };
-    else sent = { platformPostId: (await adapter.publish(token.credentials, postInput(post))).platformPostId, how: "published" };
+    if (!sent && !refusal) sent = { platformPostId: (await adapter.publish(token.credentials, postInput(post))).platformPostId, how: "published" };
   } catch (err) {
-    return failed(deps, post, phase, adapter.classifyError(err), attempt, log, token.credentials, token.connection);
+    return failed(deps, post, phase, adapter.classifyError(err), log, token.credentials, token.connection);
   }
+  // Not on the platform, and the checks refuse it now: it fails without being sent.
+  if (!sent) return refuse(deps, post, refusal!);
   await recordHealthy(deps, post.platform);
-  const ok = await complete(deps, post, { status: "published", platformPostId: sent.platformPostId, publishedAt: now(), errorLog: null, log: log(sent.how) });
+  // Found by reconciliation, this claim sent nothing: the attempt that made the post is the one counted.
+  const reconciled = sent.how === "reconciled";
+  const ok = await complete(deps, post, {
+    status: "published",
+    platformPostId: sent.platformPostId,
+    publishedAt: now(),
+    errorLog: null,
+    log: log(sent.how, undefined, reconciled ? attempt - 1 : attempt),
+    notSent: reconciled,
+  });
   if (ok) deps.log.info({ postId: post.id, platform: post.platform, attempt, how: sent.how }, "Post published");
-  return ok ? { kind: "published", platformPostId: sent.platformPostId } : { kind: "lease_lost" };
+  return ok ? { kind: "published", platformPostId: sent.platformPostId } : lost;
+}
+
+/** A check refused the post (quota, cycle, content): it fails with the reason and gives its quota back; nothing was sent. */
+async function refuse(deps: Deps, post: ClaimedPost, r: Refusal): Promise<AttemptOutcome> {
+  const ok = await complete(deps, post, {
+    status: "failed",
+    errorLog: `${r.check}: ${r.message}`,
+    log: { attempt: post.attemptCount - 1, status: "refused", errorCode: r.code, errorMessage: r.message },
+    releaseQuota: true,
+    notSent: true,
+  });
+  return ok ? { kind: "failed", check: r.check, code: r.code, message: r.message } : { kind: "lease_lost" };
 }
 
 async function failed(
@@ -102,46 +125,54 @@ async function failed(
   post: ClaimedPost,
   phase: Phase,
   e: ErrorClassification,
-  attempt: number,
-  log: (status: string, e?: ErrorClassification) => AttemptLog,
+  log: (status: string, e?: ErrorClassification, attempt?: number) => AttemptLog,
   credentials: Parameters<typeof findPublished>[2],
   connection: PlatformConnection,
 ): Promise<AttemptOutcome> {
   const now = deps.clock.now();
   const { maxAttempts, reconcileDelayMs } = deps.config.publishing;
   const lost = { kind: "lease_lost" } as const;
+  const attempt = post.attemptCount;
+  // Only the platform's list was asked: not an attempt at publishing, so it does not count towards the maximum.
+  const notSent = phase === "reconcile";
+  const entry = (status: string) => log(status, e, notSent ? attempt - 1 : attempt);
   // Until reconciliation has said "not there", the post stays unknown whatever happens.
   const waiting = phase === "reconcile" ? "unknown" : "approved";
-  deps.log.warn({ postId: post.id, platform: post.platform, attempt, kind: e.kind, code: e.code }, "Publish attempt failed");
+  const retryAt = (at: Date, status: string, errorLog: string) =>
+    complete(deps, post, { status: waiting, nextAttemptAt: at, errorLog, log: entry(status), notSent }).then((ok) =>
+      ok ? ({ kind: "retry", code: e.code, message: e.message, at } as const) : lost,
+    );
+  deps.log.warn({ postId: post.id, platform: post.platform, attempt, phase, kind: e.kind, code: e.code }, "Publish attempt failed");
   switch (e.kind) {
     case "outcome_unknown": {
       await recordUnhealthy(deps, post.platform, e.message);
       // Settled by reconciliation after a pause, never by a blind re-send.
-      const ok = await complete(deps, post, { status: "unknown", nextAttemptAt: new Date(now.getTime() + reconcileDelayMs), errorLog: `unknown: ${e.message}`, log: log("unknown", e) });
+      const ok = await complete(deps, post, { status: "unknown", nextAttemptAt: new Date(now.getTime() + reconcileDelayMs), errorLog: `unknown: ${e.message}`, log: entry("unknown"), notSent });
       return ok ? { kind: "unknown", code: e.code, message: e.message } : lost;
     }
     case "transient": {
       await recordUnhealthy(deps, post.platform, e.message);
       if (attempt >= maxAttempts && phase === "publish") {
-        const ok = await complete(deps, post, { status: "failed", errorLog: `publish: ${e.message} (gave up after ${attempt} attempts)`, log: log("failed", e), releaseQuota: true });
+        const ok = await complete(deps, post, { status: "failed", errorLog: `publish: ${e.message} (gave up after ${attempt} attempts)`, log: entry("failed"), releaseQuota: true });
         return ok ? { kind: "failed", check: "publish", code: e.code, message: e.message } : lost;
       }
-      const at = new Date(now.getTime() + backoffMs(deps, attempt));
-      const ok = await complete(deps, post, { status: waiting, nextAttemptAt: at, errorLog: `retry: ${e.message}`, log: log("retry", e) });
-      return ok ? { kind: "retry", code: e.code, message: e.message, at } : lost;
+      return retryAt(new Date(now.getTime() + backoffMs(deps, attempt)), "retry", `retry: ${e.message}`);
     }
     case "rate_limited": {
       await recordHealthy(deps, post.platform);
       const at = e.retryAt && e.retryAt > now ? e.retryAt : new Date(now.getTime() + backoffMs(deps, attempt));
-      const ok = await complete(deps, post, { status: waiting, nextAttemptAt: at, errorLog: `rate_limited: ${e.message}`, log: log("rate_limited", e) });
-      return ok ? { kind: "retry", code: e.code, message: e.message, at } : lost;
+      return retryAt(at, "rate_limited", `rate_limited: ${e.message}`);
     }
     case "auth_revoked": {
       await recordHealthy(deps, post.platform);
+      // The connections domain records the verdict — unless the connection no longer holds
+      // the refused token (reconnected or refreshed meanwhile): then its new access is tried.
+      if (!(await markNeedsReconnect(deps.db, connection.id, e.message, now, connection.accessToken))) {
+        return retryAt(new Date(now.getTime() + backoffMs(deps, 1)), "retry", `retry: ${e.message}; the connection was renewed since, trying its new access`);
+      }
       const reason = `token: ${deps.platforms[post.platform].displayName} access was revoked or expired; reconnect to resume (${e.code})`;
-      await pauseConnectionPosts(deps, post, reason, log("paused", e));
-      // The connections domain records it and tells the user (once per connection).
-      await markNeedsReconnect(deps.db, connection.id, e.message, now);
+      await pauseConnectionPosts(deps, post, reason, { log: entry("paused"), notSent });
+      // Told once per connection.
       await announceReconnect(deps, connection, e.message);
       return { kind: "paused", code: e.code, message: reason };
     }
@@ -150,18 +181,18 @@ async function failed(
       if (phase === "reconcile") {
         // The list call was refused: the post may be out there, so it must not fail (and free its quota) blindly.
         const at = new Date(now.getTime() + backoffMs(deps, attempt));
-        const ok = await complete(deps, post, { status: "unknown", nextAttemptAt: at, errorLog: `unknown: cannot list recent posts: ${e.message}`, log: log("unknown", e) });
+        const ok = await complete(deps, post, { status: "unknown", nextAttemptAt: at, errorLog: `unknown: cannot list recent posts: ${e.message}`, log: entry("unknown"), notSent });
         return ok ? { kind: "unknown", code: e.code, message: e.message } : lost;
       }
       if (e.duplicate) {
         // "Already posted": an earlier attempt whose answer we lost may be the reason.
         const found = await findPublished(deps, { ...post, lastAttemptAt: post.lastAttemptAt ?? post.createdAt }, credentials).catch(() => null);
         if (found) {
-          const ok = await complete(deps, post, { status: "published", platformPostId: found, publishedAt: now, errorLog: null, log: log("reconciled", e) });
+          const ok = await complete(deps, post, { status: "published", platformPostId: found, publishedAt: now, errorLog: null, log: entry("reconciled") });
           return ok ? { kind: "published", platformPostId: found } : lost;
         }
       }
-      const ok = await complete(deps, post, { status: "failed", errorLog: `publish: ${e.message}`, log: log("failed", e), releaseQuota: true });
+      const ok = await complete(deps, post, { status: "failed", errorLog: `publish: ${e.message}`, log: entry("failed"), releaseQuota: true });
       return ok ? { kind: "failed", check: "publish", code: e.code, message: e.message } : lost;
     }
   }

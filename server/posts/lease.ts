@@ -1,8 +1,11 @@
 // Claiming posts for publishing. A claim is ONE statement
 // (UPDATE … FROM (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING), so
-// processes never wait on each other and never take the same post; the quota
-// is reserved in the same transaction. The platform is called later, outside
-// any transaction, and every later write is fenced on the lease id.
+// processes never wait on each other and never take the same post. The same
+// statement counts the attempt and records when it began (the reconciliation
+// window), and the quota of the whole batch is reserved in the same
+// transaction, so a batch costs a handful of statements whatever its size.
+// The platform is called later, outside any transaction, while the lease is
+// still well inside its time; every later write is fenced on the lease id.
 import { randomUUID } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
 import type { Platform, PlanName } from "../../shared/schema.ts";
@@ -10,7 +13,7 @@ import { rowsOf, type DbOrTx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import { checkCanPost } from "../quota/check.ts";
 import { currentCycle } from "../quota/cycle.ts";
-import { reservePost } from "../quota/ledger.ts";
+import { reservePosts } from "../quota/ledger.ts";
 
 export interface ClaimedPost {
   id: number;
@@ -19,13 +22,16 @@ export interface ClaimedPost {
   content: string;
   mediaUrl: string | null;
   mediaType: string | null;
+  /** This attempt's number: counted by the claim, given back when nothing is sent. */
   attemptCount: number;
+  /** When the previous attempt began (null before the first): where reconciliation looks. */
   lastAttemptAt: Date | null;
   createdAt: Date;
   leaseId: string;
+  /** When the lease runs out unless renewed. */
+  leaseUntil: Date;
   /** The status before the claim: `unknown` must be reconciled before anything is sent. */
   previous: "approved" | "unknown";
-  phone: string;
   /** Set when the quota or cycle check refused the post: it must not be sent. */
   refused?: { check: "quota" | "cycle"; code: string; message: string };
 }
@@ -51,12 +57,13 @@ interface ClaimRow {
   last_attempt_at: Date | string | null;
   created_at: Date | string;
   subscription_cycle: Date | string | null;
+  quota_reserved: boolean;
   previous: "approved" | "unknown";
+  previous_attempt_at: Date | string | null;
 }
 
 interface UserRow {
   id: number;
-  phone: string;
   subscription_active: boolean;
   subscription_start: Date | string | null;
   subscription_plan: PlanName | null;
@@ -75,7 +82,8 @@ function filterSql(f: ClaimFilter): SQL {
 }
 
 /**
- * Claims up to `limit` due posts (at most 2 × the per-connection bound per connection) (approved or unknown, next_attempt_at ≤ now),
+ * Claims up to `limit` due posts (approved or unknown, next_attempt_at ≤ now;
+ * at most 2 × the per-connection bound per connection), counts the attempt,
  * reserves their quota and commits. Posts whose user's ledger still shows an
  * ended cycle are reserved after checkCanPost has rolled it (it must run
  * outside a transaction). Refused posts come back with `refused` set.
@@ -107,32 +115,33 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
           limit ${limit}
         ), due as (
           -- The lock decides: rows another process claimed meanwhile are skipped or no longer match.
-          select p.id, p.status::text as previous from posts p join spread s on s.id = p.id
+          select p.id, p.status::text as previous, p.last_attempt_at as previous_attempt_at from posts p join spread s on s.id = p.id
           where p.status in ('approved', 'unknown') and p.next_attempt_at <= ${iso(now)}::timestamptz
           for update of p skip locked
         )
         update posts p set status = 'publishing', lease_id = ${leaseId}, lease_expires_at = ${iso(leaseUntil)}::timestamptz,
+          attempt_count = p.attempt_count + 1,
+          -- A post being reconciled keeps the time of the attempt that may have gone out:
+          -- moving it forward would shrink the look-up window past that post.
+          last_attempt_at = case when due.previous = 'unknown' then coalesce(p.last_attempt_at, ${iso(now)}::timestamptz) else ${iso(now)}::timestamptz end,
           updated_at = ${iso(now)}::timestamptz
         from due where p.id = due.id
-        returning p.id, p.user_id, p.platform, p.content, p.media_url, p.media_type, p.attempt_count, p.last_attempt_at,
-          p.created_at, p.subscription_cycle, due.previous`),
+        returning p.id, p.user_id, p.platform, p.content, p.media_url, p.media_type, p.attempt_count, due.previous_attempt_at,
+          p.created_at, p.subscription_cycle, p.quota_reserved, due.previous`),
     );
     if (rows.length === 0) return [];
     const userIds = [...new Set(rows.map((r) => r.user_id))];
     const users = new Map(
       rowsOf<UserRow>(
         await tx.execute(sql`
-          select u.id, u.phone, u.subscription_active, u.subscription_start, u.subscription_plan, l.period_start
+          select u.id, u.subscription_active, u.subscription_start, u.subscription_plan, l.period_start
           from users u left join post_ledger l on l.user_id = u.id
           where u.id in (${sql.join(userIds.map((id) => sql`${id}`), sql`, `)})`),
       ).map((u) => [u.id, u]),
     );
     const out: ClaimedPost[] = [];
-    const reserved: number[] = [];
-    // Ledger rows are locked user by user: take them in one order in every
-    // process, so two claims in flight cannot deadlock on each other's users.
-    rows.sort((a, b) => a.user_id - b.user_id || a.id - b.id);
-    for (const r of rows) {
+    const reservable: Array<{ post: ClaimedPost; quotaReserved: boolean }> = [];
+    for (const r of rows.sort((a, b) => a.id - b.id)) {
       const user = users.get(r.user_id)!;
       const post: ClaimedPost = {
         id: r.id,
@@ -142,11 +151,11 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
         mediaUrl: r.media_url,
         mediaType: r.media_type,
         attemptCount: r.attempt_count,
-        lastAttemptAt: date(r.last_attempt_at),
+        lastAttemptAt: date(r.previous_attempt_at),
         createdAt: new Date(r.created_at),
         leaseId,
+        leaseUntil,
         previous: r.previous,
-        phone: user.phone,
       };
       out.push(post);
       const cycle = currentCycle(
@@ -159,13 +168,15 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
       if (!cycle || (postCycle && postCycle.getTime() < cycle.start.getTime()) || ledgerStale) {
         // checkCanPost names the reason (and rolls an ended cycle) outside this transaction.
         deferred.push({ post, user, cycleStart: postCycle });
-      } else if (await reservePost(tx, r.user_id, r.id, now)) {
-        reserved.push(r.id);
-      } else {
-        post.refused = { check: "quota", code: "quota_exhausted", message: "All posts of this cycle are used" };
-      }
+      } else reservable.push({ post, quotaReserved: r.quota_reserved });
     }
-    await markReserved(tx, reserved);
+    const holding = await reservePosts(
+      tx,
+      reservable.map(({ post, quotaReserved }) => ({ userId: post.userId, postId: post.id, quotaReserved })),
+      now,
+    );
+    for (const { post } of reservable) if (!holding.has(post.id)) post.refused = QUOTA_USED_UP;
+    await markReserved(tx, [...holding]);
     return out;
   });
 
@@ -186,56 +197,58 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
       continue;
     }
     const ok = await deps.db.transaction(async (tx) => {
-      const r = await reservePost(tx, post.userId, post.id, now);
+      const r = (await reservePosts(tx, [{ userId: post.userId, postId: post.id }], now)).has(post.id);
       if (r) await markReserved(tx, [post.id]);
       return r;
     });
-    if (!ok) post.refused = { check: "quota", code: "quota_exhausted", message: "All posts of this cycle are used" };
+    if (!ok) post.refused = QUOTA_USED_UP;
   }
   return claimed;
 }
 
+const QUOTA_USED_UP = { check: "quota", code: "quota_exhausted", message: "All posts of this cycle are used" } as const;
+
 async function markReserved(tx: DbOrTx, ids: number[]): Promise<void> {
   if (!ids.length) return;
-  await tx.execute(sql`update posts set quota_reserved = true where id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`);
+  await tx.execute(sql`update posts set quota_reserved = true where id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)}) and not quota_reserved`);
 }
 
 /**
- * The attempt begins: counts it, records when (the reconciliation window) and
- * renews the lease. Null when the lease was lost meanwhile (it expired and
- * another process took the post over): then nothing may be sent.
+ * May this process still send the post? While at least half the lease is
+ * left, yes, without a query: no other process takes a post over before its
+ * lease has run out. Later, the lease is renewed, fenced on its id; false
+ * means it was lost (another process may be reconciling the post) and
+ * nothing may be sent.
  */
-export async function startAttempt(deps: Deps, post: ClaimedPost): Promise<{ attempt: number; startedAt: Date } | null> {
+export async function holdLease(deps: Deps, post: ClaimedPost): Promise<boolean> {
   const now = deps.clock.now();
-  const until = new Date(now.getTime() + deps.config.publishing.leaseMs);
-  const [row] = rowsOf<{ attempt_count: number }>(
+  const { leaseMs } = deps.config.publishing;
+  if (post.leaseUntil.getTime() - now.getTime() > leaseMs / 2) return true;
+  const until = new Date(now.getTime() + leaseMs);
+  const renewed = rowsOf(
     await deps.db.execute(sql`
-      update posts set attempt_count = attempt_count + 1,
-        -- A post being reconciled keeps the time of the attempt that may have gone out:
-        -- moving it forward would shrink the look-up window past that post.
-        last_attempt_at = case when ${post.previous === "unknown"}::boolean then coalesce(last_attempt_at, ${iso(now)}::timestamptz) else ${iso(now)}::timestamptz end,
-        lease_expires_at = ${iso(until)}::timestamptz, updated_at = ${iso(now)}::timestamptz
-      where id = ${post.id} and lease_id = ${post.leaseId} and status = 'publishing'
-      returning attempt_count`),
+      update posts set lease_expires_at = ${iso(until)}::timestamptz, updated_at = ${iso(now)}::timestamptz
+      where id = ${post.id} and lease_id = ${post.leaseId} and status = 'publishing' and lease_expires_at > ${iso(now)}::timestamptz
+      returning id`),
   );
-  return row ? { attempt: row.attempt_count, startedAt: now } : null;
+  if (renewed.length) post.leaseUntil = until;
+  return renewed.length === 1;
 }
 
-/** Shutdown: posts claimed but never started go back to what they were, due now. */
+/** Shutdown: posts claimed but never sent go back to what they were, due now, their attempt not counted. */
 export async function releaseUnstarted(deps: Deps, posts: ClaimedPost[]): Promise<number> {
-  let n = 0;
+  if (!posts.length) return 0;
   const now = iso(deps.clock.now());
-  for (const p of posts) {
-    const rows = rowsOf(
-      await deps.db.execute(sql`
-        update posts set status = ${p.previous}, lease_id = null, lease_expires_at = null, next_attempt_at = ${now}::timestamptz,
-          updated_at = ${now}::timestamptz
-        where id = ${p.id} and lease_id = ${p.leaseId} and status = 'publishing'
-        returning id`),
-    );
-    n += rows.length;
-  }
-  return n;
+  const input = posts.map((p) => ({ id: p.id, lease_id: p.leaseId, previous: p.previous, last_attempt_at: p.lastAttemptAt && iso(p.lastAttemptAt) }));
+  const rows = rowsOf(
+    await deps.db.execute(sql`
+      update posts p set status = i.previous::post_status, lease_id = null, lease_expires_at = null, next_attempt_at = ${now}::timestamptz,
+        attempt_count = greatest(p.attempt_count - 1, 0), last_attempt_at = i.last_attempt_at, updated_at = ${now}::timestamptz
+      from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(id int, lease_id text, previous text, last_attempt_at timestamptz)
+      where p.id = i.id and p.lease_id = i.lease_id and p.status = 'publishing'
+      returning p.id`),
+  );
+  return rows.length;
 }
 
 /**

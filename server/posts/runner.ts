@@ -4,10 +4,11 @@
 // and the on-demand endpoints so the bounds hold for both.
 import type { Deps } from "../deps.ts";
 import { safeError } from "../http/errors.ts";
-import { runAttempt, type AttemptOutcome } from "./attempt.ts";
+import { runAttempt, type AttemptOutcome, type TokenSource } from "./attempt.ts";
 import { resumeReconnected } from "./complete.ts";
 import { claimDue, recoverExpiredLeases, releaseUnstarted, type ClaimedPost, type ClaimFilter } from "./lease.ts";
 import { KeyedLimiter } from "./limiter.ts";
+import { batchTokens } from "./tokens.ts";
 
 export interface DrainResult {
   processed: number;
@@ -31,6 +32,7 @@ export class PublishRunner {
   private readonly byConnection: KeyedLimiter;
   /** Claimed but not yet sent: what shutdown hands back. */
   private readonly unstarted = new Map<number, ClaimedPost>();
+  /** Attempts under way: shutdown waits for them (up to its grace). */
   private readonly running = new Set<Promise<unknown>>();
   private stopping = false;
 
@@ -60,16 +62,16 @@ export class PublishRunner {
     const mine = new Set<Promise<void>>();
     const { batchSize } = this.deps.config.publishing;
     while (!this.stopping) {
-      const room = this.capacity - this.unstarted.size - this.runningCount;
+      const room = this.capacity - this.unstarted.size - this.running.size;
       if (room < Math.ceil(batchSize / 2) && mine.size > 0) {
         await Promise.race(mine);
         continue;
       }
-      const claimed = await claimDue(this.deps, Math.min(batchSize, Math.max(room, 1)), { ...filter, busy: this.busyConnections() });
+      const claimed = await this.claim(Math.min(batchSize, Math.max(room, 1)), filter);
+      // One query for the whole batch's tokens, made when its first post gets a slot.
+      const tokens = batchTokens(this.deps, claimed);
       for (const post of claimed) {
-        this.unstarted.set(post.id, post);
-        this.held.set(connectionKey(post), (this.held.get(connectionKey(post)) ?? 0) + 1);
-        const p = this.publishOne(post, result).finally(() => mine.delete(p));
+        const p = this.publishOne(post, result, tokens).finally(() => mine.delete(p));
         mine.add(p);
       }
       if (claimed.length === 0) {
@@ -81,7 +83,21 @@ export class PublishRunner {
     return result;
   }
 
-  private runningCount = 0;
+  /** Claims in flight: shutdown waits for them, so what they take is handed back rather than left leased. */
+  private readonly claims = new Set<Promise<ClaimedPost[]>>();
+
+  private claim(limit: number, filter: ClaimFilter): Promise<ClaimedPost[]> {
+    const c = claimDue(this.deps, limit, { ...filter, busy: this.busyConnections() }).then((claimed) => {
+      for (const post of claimed) {
+        this.unstarted.set(post.id, post);
+        this.held.set(connectionKey(post), (this.held.get(connectionKey(post)) ?? 0) + 1);
+      }
+      return claimed;
+    });
+    this.claims.add(c);
+    return c.finally(() => this.claims.delete(c));
+  }
+
   /** Posts held (claimed, waiting or running) per connection in this process. */
   private readonly held = new Map<string, number>();
 
@@ -91,21 +107,19 @@ export class PublishRunner {
     return [...this.held].filter(([, n]) => n >= enough).map(([k]) => k);
   }
 
-  private async publishOne(post: ClaimedPost, result: DrainResult): Promise<void> {
+  private async publishOne(post: ClaimedPost, result: DrainResult, tokens: TokenSource): Promise<void> {
     const releaseConnection = await this.byConnection.acquire(connectionKey(post));
     const releasePlatform = await this.byPlatform.acquire(post.platform);
     try {
       // Shutdown began while this post waited: it is handed back, not sent.
       if (this.stopping || !this.unstarted.delete(post.id)) return;
-      this.runningCount++;
-      const work = runAttempt(this.deps, post);
+      const work = runAttempt(this.deps, post, tokens);
       this.running.add(work);
       try {
         const outcome = await work;
         this.count(result, post, outcome);
       } finally {
         this.running.delete(work);
-        this.runningCount--;
       }
     } catch (err) {
       // The lease stays: when it runs out the post is reconciled, never lost.
@@ -158,6 +172,7 @@ export class PublishRunner {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    await Promise.allSettled([...this.claims]);
     const grace = this.deps.config.publishing.shutdownGraceMs;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([

@@ -1,10 +1,11 @@
-// The post ledger: quota and used posts of the user's current period. A
-// reservation is one conditional UPDATE — the database, not a read-then-write
-// in Node, decides whether a post still fits — and every change writes
-// quota_history and keeps users.remaining_posts / total_posts equal to the
-// ledger in the same statement or transaction.
+// The post ledger: quota and used posts of the user's current period.
+// Reservations are decided under the ledger row's lock (SELECT … FOR UPDATE),
+// never from a read that another transaction could change meanwhile; every
+// change writes quota_history and keeps users.remaining_posts / total_posts
+// equal to the ledger in the same transaction.
 //
-// Lock order for a user's quota rows is always post_ledger, then users.
+// Lock order for a user's quota rows is always post_ledger, then users; for
+// several users, post_ledger rows in user id order.
 import { sql } from "drizzle-orm";
 import { rowsOf, type DbOrTx } from "../db/index.ts";
 import { recordQuotaChange } from "./history.ts";
@@ -36,40 +37,99 @@ async function openReservations(db: DbOrTx, userId: number, postId: number, peri
   return row?.n ?? 0;
 }
 
-/**
- * Takes one post from the user's quota for `postId`. True when reserved (or
- * when this post already holds a reservation in the current period, so a
- * retried claim does not count twice); false when the quota is used up, the
- * user has no ledger or the subscription is inactive. Run it inside the
- * publisher's claim transaction. A ledger whose period has ended is rolled by
- * `closeCycleIfDue` (called by checkCanPost and the cycle-close timer), not here.
- */
-export async function reservePost(tx: DbOrTx, userId: number, postId: number, now: Date): Promise<boolean> {
-  const ledger = await readLedger(tx, userId);
-  if (!ledger) return false;
-  if ((await openReservations(tx, userId, postId, ledger.periodStart)) > 0) return true;
-  const at = now.toISOString();
-  // The whole check is the WHERE of the first CTE; the other two mirror the
-  // result on users and audit it, in the same statement.
-  const rows = rowsOf<{ new_remaining: number }>(
-    await tx.execute(sql`
-      with reserved as (
-        update post_ledger l set used_posts = l.used_posts + 1, updated_at = ${at}::timestamptz
-        where l.user_id = ${userId} and l.used_posts < l.quota
-          and exists (select 1 from users u where u.id = ${userId} and u.subscription_active)
-        returning l.quota, l.used_posts
-      ), mirrored as (
-        update users set remaining_posts = greatest(r.quota - r.used_posts, 0), total_posts = r.quota
-        from reserved r where users.id = ${userId}
-        returning users.id
-      )
-      insert into quota_history (user_id, post_id, previous_total, new_total, previous_remaining, new_remaining, reason, created_at)
-      select ${userId}, ${postId}, r.quota, r.quota, greatest(r.quota - r.used_posts + 1, 0), greatest(r.quota - r.used_posts, 0),
-             ${RESERVED}, ${at}::timestamptz
-      from reserved r
-      returning new_remaining`),
+export interface WantedReservation {
+  userId: number;
+  postId: number;
+  /** The post's quota_reserved flag; false means it holds no reservation (no need to look one up). */
+  quotaReserved?: boolean;
+}
+
+interface LockedLedger {
+  user_id: number;
+  quota: number;
+  used_posts: number;
+  period_start: Date | string;
+  subscription_active: boolean;
+}
+
+/** Posts of `wanted` that already hold a reservation in their user's current period (a retried claim). */
+async function holdingReservations(db: DbOrTx, wanted: WantedReservation[]): Promise<Set<number>> {
+  const maybe = wanted.filter((w) => w.quotaReserved !== false);
+  if (!maybe.length) return new Set();
+  const list = (xs: number[]) => sql.join(xs.map((x) => sql`${x}`), sql`, `);
+  const rows = rowsOf<{ post_id: number }>(
+    await db.execute(sql`
+      select h.post_id from quota_history h join post_ledger l on l.user_id = h.user_id
+      where h.user_id in (${list([...new Set(maybe.map((w) => w.userId))])}) and h.post_id in (${list(maybe.map((w) => w.postId))})
+        and h.created_at >= l.period_start
+      group by h.post_id
+      having sum(case when h.reason = ${RESERVED} then 1 when h.reason like ${RELEASED + "%"} then -1 else 0 end) > 0`),
   );
-  return rows.length === 1;
+  return new Set(rows.map((r) => r.post_id));
+}
+
+/**
+ * Takes one post from its user's quota for each wanted post, in the order
+ * given, while the quota lasts. Returns the posts that hold a reservation
+ * afterwards: newly reserved, or already holding one in the current period
+ * (a retried claim does not count twice). Nothing is reserved for a user with
+ * no ledger or an inactive subscription. Run it inside the claim transaction.
+ *
+ * Whatever the batch size it costs three statements: the ledgers are locked
+ * (in user order, the one lock order every process uses), the grants are
+ * decided here under those locks, and one statement applies them to the
+ * ledger, mirrors them on users and audits each post in quota_history. A
+ * ledger whose period has ended is rolled by `closeCycleIfDue` (checkCanPost
+ * and the cycle-close timer), not here.
+ */
+export async function reservePosts(tx: DbOrTx, wanted: WantedReservation[], now: Date): Promise<Set<number>> {
+  if (!wanted.length) return new Set();
+  const userIds = [...new Set(wanted.map((w) => w.userId))].sort((a, b) => a - b);
+  const ledgers = new Map(
+    rowsOf<LockedLedger>(
+      await tx.execute(sql`
+        select l.user_id, l.quota, l.used_posts, l.period_start, u.subscription_active
+        from post_ledger l join users u on u.id = l.user_id
+        where l.user_id in (${sql.join(userIds.map((id) => sql`${id}`), sql`, `)})
+        order by l.user_id
+        for update of l`),
+    ).map((l) => [l.user_id, l]),
+  );
+  const holding = await holdingReservations(tx, wanted);
+  const granted: Array<{ user_id: number; post_id: number; quota: number; previous_remaining: number; new_remaining: number }> = [];
+  for (const w of wanted) {
+    const l = ledgers.get(w.userId);
+    if (holding.has(w.postId) || !l || !l.subscription_active || l.used_posts >= l.quota) continue;
+    const before = Math.max(l.quota - l.used_posts, 0);
+    l.used_posts++;
+    granted.push({ user_id: w.userId, post_id: w.postId, quota: l.quota, previous_remaining: before, new_remaining: Math.max(l.quota - l.used_posts, 0) });
+    holding.add(w.postId);
+  }
+  if (!granted.length) return holding;
+  const at = now.toISOString();
+  await tx.execute(sql`
+    with granted as (
+      select * from jsonb_to_recordset(${JSON.stringify(granted)}::jsonb)
+        as g(user_id int, post_id int, quota int, previous_remaining int, new_remaining int)
+    ), per_user as (
+      select user_id, count(*)::int as n from granted group by user_id
+    ), ledger as (
+      update post_ledger l set used_posts = l.used_posts + p.n, updated_at = ${at}::timestamptz
+      from per_user p where l.user_id = p.user_id
+      returning l.user_id, l.quota, l.used_posts
+    ), mirrored as (
+      update users u set remaining_posts = greatest(l.quota - l.used_posts, 0), total_posts = l.quota
+      from ledger l where u.id = l.user_id
+      returning u.id
+    )
+    insert into quota_history (user_id, post_id, previous_total, new_total, previous_remaining, new_remaining, reason, created_at)
+    select user_id, post_id, quota, quota, previous_remaining, new_remaining, ${RESERVED}, ${at}::timestamptz from granted`);
+  return holding;
+}
+
+/** One post's reservation (see reservePosts). */
+export async function reservePost(tx: DbOrTx, userId: number, postId: number, now: Date): Promise<boolean> {
+  return (await reservePosts(tx, [{ userId, postId }], now)).has(postId);
 }
 
 /**
