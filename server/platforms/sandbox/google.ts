@@ -59,7 +59,7 @@ export function googleRoutes(s: SandboxState): Router {
       s.uploads.delete(params(req).upload_id!);
       const id = s.secret("").slice(0, 11);
       const publishedAt = new Date(s.now()).toISOString();
-      s.published.push({ platform: "youtube", id, user: t.user, account: upload.channel, text: upload.description, title: upload.title, createdAt: s.now() });
+      s.publish({ platform: "youtube", id, user: t.user, account: upload.channel, text: upload.description, title: upload.title, createdAt: s.now() });
       return {
         json: {
           kind: "youtube#video",
@@ -75,8 +75,8 @@ export function googleRoutes(s: SandboxState): Router {
     const t = token(req);
     if (params(req).playlistId !== uploads(t)) throw googleFail(404, "playlistNotFound", "The playlist identified with the request's playlistId parameter cannot be found.", "NOT_FOUND", "youtube.playlistItem");
     const max = Math.min(Number(params(req).maxResults ?? 5) || 5, 50);
-    const items = s.published
-      .filter((x) => x.platform === "youtube" && x.account === channel(t))
+    const items = s.postsOf("youtube", channel(t))
+      .slice()
       .reverse() // among equal times, the later one first
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, max)
@@ -95,8 +95,10 @@ export function googleRoutes(s: SandboxState): Router {
   r.get(`${yt}/videos`, handle(s, "youtube.videos", (req) => {
     token(req);
     const wanted = (params(req).id ?? "").split(",");
-    const items = s.published
-      .filter((x) => x.platform === "youtube" && wanted.includes(x.id))
+    const items = wanted
+      .map((id) => s.postById(id))
+      .filter((x) => x?.platform === "youtube")
+      .map((x) => x!)
       .map((x) => {
         const m = s.analytics.get(x.id) ?? { reach: 0, impressions: 0, engagement: 0 };
         return { kind: "youtube#video", id: x.id, statistics: { viewCount: String(m.impressions), likeCount: String(m.engagement), favoriteCount: "0", commentCount: "0" } };

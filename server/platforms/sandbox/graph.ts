@@ -121,11 +121,11 @@ export function graphRoutes(s: SandboxState): Router {
       const media = edge === "photos" ? p.url : edge === "videos" ? p.file_url : undefined;
       if (edge === "feed" && !text && !p.link) throw graphFail(100, "(#100) Missing message or attachment");
       if (edge !== "feed" && !media) throw graphFail(100, `(#100) Missing ${edge === "photos" ? "url" : "file_url"}`);
-      const last = newest(s.published.filter((x) => x.platform === "facebook" && x.account === page.id))[0];
+      const last = s.postsOf("facebook", page.id).at(-1);
       if (text && last?.text === text) throw graphFail(506, "Duplicate status message", { subcode: 1455006 });
       const objectId = s.nextId();
       const post: Published = { platform: "facebook", id: `${page.id}_${objectId}`, user: t.user, account: page.id, text: text ?? "", createdAt: s.now(), ...(media ? { mediaUrl: media } : {}) };
-      s.published.push(post);
+      s.publish(post);
       return { json: edge === "feed" ? { id: post.id } : edge === "photos" ? { id: objectId, post_id: post.id } : { id: objectId } };
     }));
   }
@@ -137,7 +137,7 @@ export function graphRoutes(s: SandboxState): Router {
     notLimited("facebook", t.user, node);
     const since = sinceOf(req);
     const limit = Math.min(Number(params(req).limit ?? 25) || 25, 100);
-    const data = newest(s.published.filter((x) => x.platform === "facebook" && x.account === node && x.createdAt >= since))
+    const data = newest(s.postsOf("facebook", node).filter((x) => x.createdAt >= since))
       .slice(0, limit)
       .map((x) => ({ id: x.id, message: x.text, created_time: created(x) }));
     return { json: { data } };
@@ -167,13 +167,13 @@ export function graphRoutes(s: SandboxState): Router {
     const c = s.igContainers.get(params(req).creation_id ?? "");
     if (!c || c.igUserId !== node) throw graphFail(100, "The media container does not exist or belongs to another account.", { subcode: 2207006 });
     if (c.published) throw graphFail(100, "The media has already been published.", { subcode: 2207001 });
-    const recent = s.published.filter((x) => x.platform === "instagram" && x.account === node && x.createdAt > s.now() - DAY);
+    const recent = s.postsOf("instagram", node).filter((x) => x.createdAt > s.now() - DAY);
     if (recent.length >= s.settings.instagramDailyLimit) {
       throw graphFail(9, "Application request limit reached: the account has reached its 24-hour publishing limit", { subcode: 2207042, status: 400 });
     }
     c.published = true;
     const post: Published = { platform: "instagram", id: s.nextId(), user: t.user, account: node, text: c.caption, mediaUrl: c.mediaUrl, createdAt: s.now() };
-    s.published.push(post);
+    s.publish(post);
     return { json: { id: post.id } };
   }));
 
@@ -183,7 +183,7 @@ export function graphRoutes(s: SandboxState): Router {
     igFor(t, node);
     notLimited("instagram", t.user, node);
     const since = sinceOf(req);
-    const data = newest(s.published.filter((x) => x.platform === "instagram" && x.account === node && x.createdAt >= since)).map((x) => ({
+    const data = newest(s.postsOf("instagram", node).filter((x) => x.createdAt >= since)).map((x) => ({
       id: x.id,
       caption: x.text,
       media_type: "IMAGE",
@@ -196,13 +196,14 @@ export function graphRoutes(s: SandboxState): Router {
     const t = token(req);
     const node = String(req.params.node);
     igFor(t, node);
-    const used = s.published.filter((x) => x.platform === "instagram" && x.account === node && x.createdAt > s.now() - DAY).length;
+    const used = s.postsOf("instagram", node).filter((x) => x.createdAt > s.now() - DAY).length;
     return { json: { data: [{ quota_usage: used, config: { quota_total: s.settings.instagramDailyLimit, quota_duration: 86400 } }] } };
   }));
 
-  r.get(`${base}/:node/insights`, handle(s, (req) => (s.published.find((x) => x.id === req.params.node)?.platform === "instagram" ? "instagram.insights" : "facebook.insights"), (req) => {
+  r.get(`${base}/:node/insights`, handle(s, (req) => (s.postById(String(req.params.node))?.platform === "instagram" ? "instagram.insights" : "facebook.insights"), (req) => {
     const t = token(req);
-    const post = s.published.find((x) => x.id === req.params.node && (x.platform === "facebook" || x.platform === "instagram") && x.user === t.user);
+    const found = s.postById(String(req.params.node));
+    const post = found && (found.platform === "facebook" || found.platform === "instagram") && found.user === t.user ? found : undefined;
     if (!post) throw graphFail(100, `Unsupported get request. Object with ID '${req.params.node}' does not exist`, { type: "GraphMethodException" });
     const m = s.analytics.get(post.id) ?? { reach: 0, impressions: 0, engagement: 0 };
     const value: Record<string, number> = {

@@ -70,7 +70,7 @@ export function linkedinRoutes(s: SandboxState): Router {
     if (!b.distribution || b.distribution.feedDistribution === undefined) problems.push("/distribution :: field is required");
     if (problems.length) throw new Fail({ status: 422, json: { status: 422, message: `ERROR :: ${problems.join("; ")}` } });
     const id = `urn:li:share:${s.nextId()}`;
-    s.published.push({ platform: "linkedin", id, user: t.user, account: urn(t), text: b.commentary, rendered: renderLittleText(b.commentary), createdAt: s.now() });
+    s.publish({ platform: "linkedin", id, user: t.user, account: urn(t), text: b.commentary, rendered: renderLittleText(b.commentary), createdAt: s.now() });
     return { status: 201, headers: { "x-restli-id": id, "x-linkedin-id": id } };
   }));
 
@@ -80,8 +80,8 @@ export function linkedinRoutes(s: SandboxState): Router {
     const p = params(req);
     if (p.q !== "author" || p.author !== urn(t)) throw linkedinFail(403, "Not enough permissions to access: partnerApiPostsExternal.FINDER-author", 100);
     const count = Math.min(Number(p.count ?? 10) || 10, 100);
-    const elements = s.published
-      .filter((x) => x.platform === "linkedin" && x.account === urn(t))
+    const elements = s.postsOf("linkedin", urn(t))
+      .slice()
       .reverse() // among equal times, the later one first
       .sort((a, b) => b.createdAt - a.createdAt)
       .slice(0, count)

@@ -135,7 +135,11 @@ export class SandboxState {
   codes = new Map<string, Code>();
   tokens = new Map<string, Token>();
   refreshTokens = new Map<string, Refresh>();
+  /** Everything published, in order (the control API lists it). Add through publish(). */
   published: Published[] = [];
+  /** The same posts by platform and account, and by id: publishing and listing read one account, never all. */
+  private byAccount = new Map<string, Published[]>();
+  private byId = new Map<string, Published>();
   faults: Fault[] = [];
   latency = new Map<string, number>();
   rateLimits = new Map<string, number>();
@@ -156,10 +160,30 @@ export class SandboxState {
     this.reset();
   }
 
+  publish(post: Published): void {
+    this.published.push(post);
+    const key = `${post.platform}:${post.account}`;
+    const list = this.byAccount.get(key);
+    if (list) list.push(post);
+    else this.byAccount.set(key, [post]);
+    this.byId.set(post.id, post);
+  }
+
+  /** One account's posts on a platform, oldest first. */
+  postsOf(platform: Platform, account: string): readonly Published[] {
+    return this.byAccount.get(`${platform}:${account}`) ?? [];
+  }
+
+  postById(id: string): Published | undefined {
+    return this.byId.get(id);
+  }
+
   reset(): void {
     this.settings = structuredClone(DEFAULT_SETTINGS);
     for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads]) m.clear();
     this.published = [];
+    this.byAccount.clear();
+    this.byId.clear();
     this.faults = [];
     this.calls = [];
     this.offsetMs = 0;

@@ -26,7 +26,7 @@ export function xRoutes(s: SandboxState): Router {
     return st.token!;
   }
   const me = (t: Token) => ({ id: ids.xUser(t.user), name: `${t.user} (sandbox)`, username: t.user.replace(/[^A-Za-z0-9_]/g, "_").slice(0, 15) });
-  const mine = (t: Token) => s.published.filter((x) => x.platform === "x" && x.user === t.user);
+  const mine = (t: Token) => s.postsOf("x", ids.xUser(t.user));
 
   r.get(`${api}/users/me`, handle(s, "x.users.me", (req) => ({ json: { data: me(token(req)) } })));
 
@@ -44,7 +44,7 @@ export function xRoutes(s: SandboxState): Router {
       throw xFail(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.");
     }
     const id = `18${s.nextId().padStart(17, "0")}`;
-    s.published.push({ platform: "x", id, user: t.user, account: ids.xUser(t.user), text, createdAt: s.now() });
+    s.publish({ platform: "x", id, user: t.user, account: ids.xUser(t.user), text, createdAt: s.now() });
     return { status: 201, json: { data: { id, text, edit_history_tweet_ids: [id] } } };
   }));
 
@@ -65,7 +65,8 @@ export function xRoutes(s: SandboxState): Router {
 
   r.get(`${api}/tweets/:id`, handle(s, "x.tweets.get", (req) => {
     const t = token(req);
-    const post = s.published.find((x) => x.platform === "x" && x.id === req.params.id);
+    const found = s.postById(String(req.params.id));
+    const post = found?.platform === "x" ? found : undefined;
     if (!post) {
       return { json: { errors: [{ value: req.params.id, detail: `Could not find tweet with id: [${req.params.id}].`, title: "Not Found Error", resource_type: "tweet", parameter: "id", type: "https://api.twitter.com/2/problems/resource-not-found" }] } };
     }
