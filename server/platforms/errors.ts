@@ -1,6 +1,7 @@
 // Errors adapters throw, and the classification shared by every platform.
 // Each adapter's classifyError reads the platform's own error shapes first and
 // falls back to classifyCommon for what is the same everywhere.
+import type { ReplyHeaders } from "./http.ts";
 import type { Platform } from "../../shared/schema.ts";
 import type { ContentProblem, ErrorClassification, ErrorKind } from "./types.ts";
 
@@ -10,7 +11,7 @@ export class PlatformHttpError extends Error {
     readonly platform: Platform,
     readonly endpoint: string,
     readonly status: number,
-    readonly headers: Headers,
+    readonly headers: ReplyHeaders,
     readonly body: unknown,
   ) {
     super(`${platform} ${endpoint}: HTTP ${status}${summarise(body)}`);
@@ -108,7 +109,7 @@ export function classifyCommon(err: unknown, now: Date): ErrorClassification {
 const DEFAULT_WAIT_MS = 15 * 60 * 1000;
 
 /** Retry-After (seconds or HTTP date); 15 minutes when the platform does not say. */
-export function retryAfter(headers: Headers, now: Date, fallbackMs = DEFAULT_WAIT_MS): Date {
+export function retryAfter(headers: ReplyHeaders, now: Date, fallbackMs = DEFAULT_WAIT_MS): Date {
   const v = headers.get("retry-after");
   if (v && /^\d+$/.test(v)) return new Date(now.getTime() + Number(v) * 1000);
   const d = v ? Date.parse(v) : NaN;

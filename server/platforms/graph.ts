@@ -1,5 +1,6 @@
 // What Facebook and Instagram share: the Graph API's error codes, the
 // long-lived token exchange, and the Pages a user manages.
+import type { ReplyHeaders } from "./http.ts";
 import { credentialsOf, type AdapterContext } from "./base.ts";
 import { classifyCommon, PlatformError, PlatformHttpError } from "./errors.ts";
 import type { ConnectionCredentials, ErrorClassification, NewConnection, OAuthTokens, ShapeContext, ShapeResult } from "./types.ts";
@@ -38,7 +39,7 @@ export function classifyGraph(err: unknown, now: Date): ErrorClassification {
 }
 
 /** X-Business-Use-Case-Usage / X-App-Usage tell how long until access returns; an hour otherwise. */
-function graphRetryAt(headers: Headers, now: Date): Date {
+function graphRetryAt(headers: ReplyHeaders, now: Date): Date {
   const buc = headers.get("x-business-use-case-usage");
   if (buc) {
     try {

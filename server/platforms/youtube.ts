@@ -2,6 +2,7 @@
 // never rotated, video-only publishing by resumable upload.
 import { exchangeCodeWith, inSeconds, mediaKind, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, nextMidnight, PlatformError, PlatformHttpError } from "./errors.ts";
+import { send } from "./http.ts";
 import { utf8Length } from "./text.ts";
 import type { ConnectionCredentials, ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
 
@@ -70,14 +71,21 @@ export function youtubeAdapter(ctx: AdapterContext): PlatformAdapter {
   }
 
   async function fetchVideo(url: string): Promise<{ bytes: Uint8Array; type: string }> {
-    let res: Response;
+    let res;
+    let at = new URL(url);
     try {
-      res = await fetch(url, { signal: AbortSignal.timeout(ctx.http.timeoutMs * 6) });
+      // Media hosts and CDNs redirect: follow a few.
+      for (let hops = 0; ; hops++) {
+        res = await send(at, "GET", {}, undefined, ctx.http.timeoutMs * 6);
+        const next = res.headers.get("location");
+        if (res.status < 300 || res.status >= 400 || !next || hops === 5) break;
+        at = new URL(next, at);
+      }
     } catch {
       throw new PlatformError("youtube", "media_unreachable", "transient", "The video could not be downloaded for upload");
     }
-    if (!res.ok) throw new PlatformError("youtube", "media_unavailable", "permanent", `The video URL answered ${res.status}`);
-    return { bytes: new Uint8Array(await res.arrayBuffer()), type: res.headers.get("content-type") ?? "video/*" };
+    if (res.status < 200 || res.status >= 300) throw new PlatformError("youtube", "media_unavailable", "permanent", `The video URL answered ${res.status}`);
+    return { bytes: res.bytes, type: res.headers.get("content-type") ?? "video/*" };
   }
 
   return {
