@@ -10,7 +10,7 @@
 // the ledger.
 import { sql } from "drizzle-orm";
 import type { PostStatus } from "../../shared/schema.ts";
-import { rowsOf, type DbOrTx } from "../db/index.ts";
+import { anyId, rowsOf, type DbOrTx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import { releaseReservation } from "../quota/ledger.ts";
 import type { ClaimedPost } from "./lease.ts";
@@ -93,7 +93,7 @@ async function writeCompletions(db: DbOrTx, now: Date, items: Array<{ post: Clai
           last_attempt_at = case when i.not_sent then i.previous_attempt_at else p.last_attempt_at end,
           updated_at = ${at}::timestamptz
         from input i
-        where p.id = i.id and p.lease_id = i.lease_id and p.status = 'publishing'
+        where p.id = ${anyId(items.map((x) => x.post.id))} and p.id = i.id and p.lease_id = i.lease_id and p.status = 'publishing'
         returning p.id, p.user_id, p.platform, p.status
       ), logged as (
         insert into post_logs (post_id, user_id, platform, attempt, status, error_code, error_message, duration_ms, created_at)

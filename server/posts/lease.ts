@@ -9,7 +9,7 @@
 import { randomUUID } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
 import type { Platform, PlanName } from "../../shared/schema.ts";
-import { rowsOf, type DbOrTx } from "../db/index.ts";
+import { anyId, rowsOf } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import { checkCanPost } from "../quota/check.ts";
 import { currentCycle } from "../quota/cycle.ts";
@@ -57,7 +57,7 @@ interface ClaimRow {
   last_attempt_at: Date | string | null;
   created_at: Date | string;
   subscription_cycle: Date | string | null;
-  quota_reserved: boolean;
+  was_reserved: boolean;
   previous: "approved" | "unknown";
   previous_attempt_at: Date | string | null;
 }
@@ -115,7 +115,8 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
           limit ${limit}
         ), due as (
           -- The lock decides: rows another process claimed meanwhile are skipped or no longer match.
-          select p.id, p.status::text as previous, p.last_attempt_at as previous_attempt_at from posts p join spread s on s.id = p.id
+          select p.id, p.status::text as previous, p.last_attempt_at as previous_attempt_at, p.quota_reserved as was_reserved
+          from posts p join spread s on s.id = p.id
           where p.status in ('approved', 'unknown') and p.next_attempt_at <= ${iso(now)}::timestamptz
           for update of p skip locked
         )
@@ -124,10 +125,13 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
           -- A post being reconciled keeps the time of the attempt that may have gone out:
           -- moving it forward would shrink the look-up window past that post.
           last_attempt_at = case when due.previous = 'unknown' then coalesce(p.last_attempt_at, ${iso(now)}::timestamptz) else ${iso(now)}::timestamptz end,
+          -- "May hold a reservation": set before the reservation below commits with it; a post the
+          -- quota refuses clears it when it fails, and the ledger's history is what decides.
+          quota_reserved = true,
           updated_at = ${iso(now)}::timestamptz
         from due where p.id = due.id
         returning p.id, p.user_id, p.platform, p.content, p.media_url, p.media_type, p.attempt_count, due.previous_attempt_at,
-          p.created_at, p.subscription_cycle, p.quota_reserved, due.previous`),
+          p.created_at, p.subscription_cycle, due.was_reserved, due.previous`),
     );
     if (rows.length === 0) return [];
     const userIds = [...new Set(rows.map((r) => r.user_id))];
@@ -168,7 +172,7 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
       if (!cycle || (postCycle && postCycle.getTime() < cycle.start.getTime()) || ledgerStale) {
         // checkCanPost names the reason (and rolls an ended cycle) outside this transaction.
         deferred.push({ post, user, cycleStart: postCycle });
-      } else reservable.push({ post, quotaReserved: r.quota_reserved });
+      } else reservable.push({ post, quotaReserved: r.was_reserved });
     }
     const holding = await reservePosts(
       tx,
@@ -176,7 +180,6 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
       now,
     );
     for (const { post } of reservable) if (!holding.has(post.id)) post.refused = QUOTA_USED_UP;
-    await markReserved(tx, [...holding]);
     return out;
   });
 
@@ -196,22 +199,13 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
       post.refused = { check: check.reason === "cycle_ended" ? "cycle" : "quota", code: check.reason, message: check.message };
       continue;
     }
-    const ok = await deps.db.transaction(async (tx) => {
-      const r = (await reservePosts(tx, [{ userId: post.userId, postId: post.id }], now)).has(post.id);
-      if (r) await markReserved(tx, [post.id]);
-      return r;
-    });
+    const ok = await deps.db.transaction(async (tx) => (await reservePosts(tx, [{ userId: post.userId, postId: post.id }], now)).has(post.id));
     if (!ok) post.refused = QUOTA_USED_UP;
   }
   return claimed;
 }
 
 const QUOTA_USED_UP = { check: "quota", code: "quota_exhausted", message: "All posts of this cycle are used" } as const;
-
-async function markReserved(tx: DbOrTx, ids: number[]): Promise<void> {
-  if (!ids.length) return;
-  await tx.execute(sql`update posts set quota_reserved = true where id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)}) and not quota_reserved`);
-}
 
 /**
  * May this process still send the post? While at least half the lease is
@@ -245,7 +239,7 @@ export async function releaseUnstarted(deps: Deps, posts: ClaimedPost[]): Promis
       update posts p set status = i.previous::post_status, lease_id = null, lease_expires_at = null, next_attempt_at = ${now}::timestamptz,
         attempt_count = greatest(p.attempt_count - 1, 0), last_attempt_at = i.last_attempt_at, updated_at = ${now}::timestamptz
       from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(id int, lease_id text, previous text, last_attempt_at timestamptz)
-      where p.id = i.id and p.lease_id = i.lease_id and p.status = 'publishing'
+      where p.id = ${anyId(posts.map((p) => p.id))} and p.id = i.id and p.lease_id = i.lease_id and p.status = 'publishing'
       returning p.id`),
   );
   return rows.length;

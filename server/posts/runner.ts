@@ -2,6 +2,7 @@
 // bounded concurrency per platform and per connection, and keeps claiming
 // while work remains. One runner per process (per Deps), shared by the timer
 // and the on-demand endpoints so the bounds hold for both.
+import { PLATFORMS } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
 import { safeError } from "../http/errors.ts";
 import { runAttempt, type AttemptOutcome, type TokenSource } from "./attempt.ts";
@@ -44,8 +45,10 @@ export class PublishRunner {
   /** How many posts may be claimed and waiting at once in this process. */
   private get capacity(): number {
     const p = this.deps.config.publishing;
-    // Twice the platforms' slots, so a busy platform never leaves the others idle waiting for a claim.
-    return Math.max(p.batchSize, p.perPlatform * 5 * 2);
+    // Twice the platforms' slots, so a busy platform never leaves the others idle waiting for a
+    // claim, and two batches, so the next claim is a whole batch (a claim costs about the same
+    // for 10 posts as for 100).
+    return Math.max(2 * p.batchSize, p.perPlatform * PLATFORMS.length * 2);
   }
 
   /** The timer's work: recover dead leases, resume reconnected posts, publish everything due. */

@@ -7,7 +7,7 @@
 // Lock order for a user's quota rows is always post_ledger, then users; for
 // several users, post_ledger rows in user id order.
 import { sql } from "drizzle-orm";
-import { rowsOf, type DbOrTx } from "../db/index.ts";
+import { anyId, rowsOf, type DbOrTx } from "../db/index.ts";
 import { recordQuotaChange } from "./history.ts";
 
 export const RESERVED = "post_reserved";
@@ -115,11 +115,11 @@ export async function reservePosts(tx: DbOrTx, wanted: WantedReservation[], now:
       select user_id, count(*)::int as n from granted group by user_id
     ), ledger as (
       update post_ledger l set used_posts = l.used_posts + p.n, updated_at = ${at}::timestamptz
-      from per_user p where l.user_id = p.user_id
+      from per_user p where l.user_id = ${anyId(granted.map((g) => g.user_id))} and l.user_id = p.user_id
       returning l.user_id, l.quota, l.used_posts
     ), mirrored as (
       update users u set remaining_posts = greatest(l.quota - l.used_posts, 0), total_posts = l.quota
-      from ledger l where u.id = l.user_id
+      from ledger l where u.id = ${anyId(granted.map((g) => g.user_id))} and u.id = l.user_id
       returning u.id
     )
     insert into quota_history (user_id, post_id, previous_total, new_total, previous_remaining, new_remaining, reason, created_at)

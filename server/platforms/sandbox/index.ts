@@ -4,7 +4,7 @@
 // `npm run sandbox`).
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import express, { type ErrorRequestHandler, type Router } from "express";
+import express, { type ErrorRequestHandler, type RequestHandler, type Router } from "express";
 import { systemClock, type Clock } from "../../deps.ts";
 import { controlRoutes } from "./control.ts";
 import { googleRoutes, mediaRoutes } from "./google.ts";
@@ -22,6 +22,10 @@ export interface SandboxOptions {
   appUrl: string;
 }
 
+function under(prefixes: string[], routes: Router): RequestHandler {
+  return (req, res, next) => (prefixes.some((p) => req.path.startsWith(p)) ? routes(req, res, next) : next());
+}
+
 export function createSandbox(options: SandboxOptions): { router: Router; state: SandboxState } {
   const state = new SandboxState(options.clock ?? systemClock, options.appUrl);
   const router = express.Router();
@@ -32,10 +36,11 @@ export function createSandbox(options: SandboxOptions): { router: Router; state:
   router.use("/_control", controlRoutes(state));
   router.use(authorizeRoutes(state));
   router.use(tokenRoutes(state));
-  router.use(graphRoutes(state));
-  router.use(linkedinRoutes(state));
-  router.use(xRoutes(state));
-  router.use(googleRoutes(state));
+  // Each platform's API only sees its own paths: a request is not matched against every other platform's routes.
+  router.use(under(["/graph/"], graphRoutes(state)));
+  router.use(under(["/linkedin-api/"], linkedinRoutes(state)));
+  router.use(under(["/x-api/"], xRoutes(state)));
+  router.use(under(["/googleapis/"], googleRoutes(state)));
   router.use((_req, res) => void res.status(404).json({ error: { code: "not_found", message: "No such sandbox endpoint" }, message: "No such sandbox endpoint" }));
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     if (res.headersSent) return;

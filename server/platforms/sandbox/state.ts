@@ -111,13 +111,17 @@ export interface Metrics {
   engagement: number;
 }
 
-const digits = (seed: string, n: number) => {
-  const h = createHash("sha256").update(seed).digest();
-  let out = "";
-  for (let i = 0; out.length < n; i++) out += String(h[i % h.length]! % 10);
-  return out.slice(0, n);
-};
-const b64 = (seed: string, n: number) => createHash("sha256").update(seed).digest("base64url").slice(0, n);
+// Identities are looked up on nearly every call: hash each seed once.
+const derived = new Map<string, string>();
+const once = (key: string, make: () => string) => derived.get(key) ?? (derived.set(key, make()), derived.get(key)!);
+const digits = (seed: string, n: number) =>
+  once(`d${n}:${seed}`, () => {
+    const h = createHash("sha256").update(seed).digest();
+    let out = "";
+    for (let i = 0; out.length < n; i++) out += String(h[i % h.length]! % 10);
+    return out.slice(0, n);
+  });
+const b64 = (seed: string, n: number) => once(`b${n}:${seed}`, () => createHash("sha256").update(seed).digest("base64url").slice(0, n));
 
 /** Stable platform identities for a sandbox user name. */
 export const ids = {
