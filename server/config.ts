@@ -61,7 +61,7 @@ const envSchema = z.object({
   TOKEN_REFRESH_MARGIN_MINUTES: int(15),
   RUNNER_INTERVAL_SECONDS: int(60),
   // Publishing runner: batch, lease, concurrency, retries, circuit breaker, shutdown bound.
-  RUNNER_BATCH_SIZE: int(50, 1),
+  RUNNER_BATCH_SIZE: int(100, 1),
   RUNNER_LEASE_SECONDS: int(300, 1),
   RUNNER_CONCURRENCY_PER_PLATFORM: int(8, 1),
   RUNNER_CONCURRENCY_PER_CONNECTION: int(2, 1),

@@ -8,12 +8,12 @@
 // still well inside its time; every later write is fenced on the lease id.
 import { randomUUID } from "node:crypto";
 import { sql, type SQL } from "drizzle-orm";
-import type { Platform, PlanName } from "../../shared/schema.ts";
+import type { Platform } from "../../shared/schema.ts";
 import { anyId, rowsOf } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import { checkCanPost } from "../quota/check.ts";
 import { currentCycle } from "../quota/cycle.ts";
-import { reservePosts } from "../quota/ledger.ts";
+import { lockAccounts, reservePost, reservePosts, type LockedAccount } from "../quota/ledger.ts";
 
 export interface ClaimedPost {
   id: number;
@@ -62,13 +62,6 @@ interface ClaimRow {
   previous_attempt_at: Date | string | null;
 }
 
-interface UserRow {
-  id: number;
-  subscription_active: boolean;
-  subscription_start: Date | string | null;
-  subscription_plan: PlanName | null;
-  period_start: Date | string | null;
-}
 
 const iso = (d: Date) => d.toISOString();
 const date = (v: Date | string | null) => (v === null ? null : new Date(v));
@@ -94,7 +87,7 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
   const leaseId = randomUUID();
   const leaseUntil = new Date(now.getTime() + deps.config.publishing.leaseMs);
   const perConnection = deps.config.publishing.perConnection * 2;
-  const deferred: Array<{ post: ClaimedPost; user: UserRow; cycleStart: Date | null }> = [];
+  const deferred: Array<{ post: ClaimedPost; account: LockedAccount; cycleStart: Date | null }> = [];
 
   const claimed = await deps.db.transaction(async (tx) => {
     const rows = rowsOf<ClaimRow>(
@@ -134,19 +127,11 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
           p.created_at, p.subscription_cycle, due.was_reserved, due.previous`),
     );
     if (rows.length === 0) return [];
-    const userIds = [...new Set(rows.map((r) => r.user_id))];
-    const users = new Map(
-      rowsOf<UserRow>(
-        await tx.execute(sql`
-          select u.id, u.subscription_active, u.subscription_start, u.subscription_plan, l.period_start
-          from users u left join post_ledger l on l.user_id = u.id
-          where u.id in (${sql.join(userIds.map((id) => sql`${id}`), sql`, `)})`),
-      ).map((u) => [u.id, u]),
-    );
+    const accounts = await lockAccounts(tx, rows.map((r) => r.user_id));
     const out: ClaimedPost[] = [];
     const reservable: Array<{ post: ClaimedPost; quotaReserved: boolean }> = [];
     for (const r of rows.sort((a, b) => a.id - b.id)) {
-      const user = users.get(r.user_id)!;
+      const account = accounts.get(r.user_id)!;
       const post: ClaimedPost = {
         id: r.id,
         userId: r.user_id,
@@ -162,20 +147,18 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
         previous: r.previous,
       };
       out.push(post);
-      const cycle = currentCycle(
-        { subscriptionActive: user.subscription_active, subscriptionStart: date(user.subscription_start) },
-        now,
-        deps.config,
-      );
+      const cycle = currentCycle(account, now, deps.config);
       const postCycle = date(r.subscription_cycle);
-      const ledgerStale = !user.period_start || (cycle !== null && new Date(user.period_start).getTime() < cycle.start.getTime());
+      const periodStart = account.ledger?.periodStart;
+      const ledgerStale = !periodStart || (cycle !== null && periodStart.getTime() < cycle.start.getTime());
       if (!cycle || (postCycle && postCycle.getTime() < cycle.start.getTime()) || ledgerStale) {
         // checkCanPost names the reason (and rolls an ended cycle) outside this transaction.
-        deferred.push({ post, user, cycleStart: postCycle });
+        deferred.push({ post, account, cycleStart: postCycle });
       } else reservable.push({ post, quotaReserved: r.was_reserved });
     }
     const holding = await reservePosts(
       tx,
+      accounts,
       reservable.map(({ post, quotaReserved }) => ({ userId: post.userId, postId: post.id, quotaReserved })),
       now,
     );
@@ -183,23 +166,13 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
     return out;
   });
 
-  for (const { post, user, cycleStart } of deferred) {
-    const check = await checkCanPost(
-      deps,
-      {
-        id: user.id,
-        subscriptionActive: user.subscription_active,
-        subscriptionPlan: user.subscription_plan,
-        subscriptionStart: date(user.subscription_start),
-      },
-      now,
-      { postCycleStart: cycleStart },
-    );
+  for (const { post, account, cycleStart } of deferred) {
+    const check = await checkCanPost(deps, { id: account.userId, ...account }, now, { postCycleStart: cycleStart });
     if (!check.ok) {
       post.refused = { check: check.reason === "cycle_ended" ? "cycle" : "quota", code: check.reason, message: check.message };
       continue;
     }
-    const ok = await deps.db.transaction(async (tx) => (await reservePosts(tx, [{ userId: post.userId, postId: post.id }], now)).has(post.id));
+    const ok = await deps.db.transaction(async (tx) => reservePost(tx, post.userId, post.id, now));
     if (!ok) post.refused = QUOTA_USED_UP;
   }
   return claimed;

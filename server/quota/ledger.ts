@@ -7,6 +7,7 @@
 // Lock order for a user's quota rows is always post_ledger, then users; for
 // several users, post_ledger rows in user id order.
 import { sql } from "drizzle-orm";
+import type { PlanName } from "../../shared/schema.ts";
 import { anyId, rowsOf, type DbOrTx } from "../db/index.ts";
 import { recordQuotaChange } from "./history.ts";
 
@@ -44,12 +45,62 @@ export interface WantedReservation {
   quotaReserved?: boolean;
 }
 
-interface LockedLedger {
-  user_id: number;
-  quota: number;
-  used_posts: number;
-  period_start: Date | string;
+/** What a publishing claim decides with, per user: the subscription and the (locked) ledger. */
+export interface LockedAccount {
+  userId: number;
+  subscriptionActive: boolean;
+  subscriptionStart: Date | null;
+  subscriptionPlan: PlanName | null;
+  /** Absent when no ledger was ever opened. */
+  ledger?: { quota: number; usedPosts: number; periodStart: Date };
+}
+
+interface AccountRow {
+  id: number;
   subscription_active: boolean;
+  subscription_start: Date | string | null;
+  subscription_plan: PlanName | null;
+  quota: number | null;
+  used_posts: number | null;
+  period_start: Date | string | null;
+}
+
+/**
+ * Locks the ledgers of these users — in user id order, the one lock order
+ * every process uses, so two claims cannot deadlock — and reads their
+ * subscriptions with them: one statement for the whole batch. Users without
+ * a ledger come back without one (a second, rare statement reads them).
+ */
+export async function lockAccounts(tx: DbOrTx, userIds: number[]): Promise<Map<number, LockedAccount>> {
+  const ids = [...new Set(userIds)].sort((a, b) => a - b);
+  const out = new Map<number, LockedAccount>();
+  if (!ids.length) return out;
+  const toAccount = (r: AccountRow): LockedAccount => ({
+    userId: r.id,
+    subscriptionActive: r.subscription_active,
+    subscriptionStart: r.subscription_start === null ? null : new Date(r.subscription_start),
+    subscriptionPlan: r.subscription_plan,
+    ...(r.period_start === null ? {} : { ledger: { quota: r.quota!, usedPosts: r.used_posts!, periodStart: new Date(r.period_start) } }),
+  });
+  const locked = rowsOf<AccountRow>(
+    await tx.execute(sql`
+      select u.id, u.subscription_active, u.subscription_start, u.subscription_plan, l.quota, l.used_posts, l.period_start
+      from post_ledger l join users u on u.id = l.user_id
+      where l.user_id = ${anyId(ids)}
+      order by l.user_id
+      for update of l`),
+  );
+  for (const r of locked) out.set(r.id, toAccount(r));
+  const missing = ids.filter((id) => !out.has(id));
+  if (missing.length) {
+    const rows = rowsOf<AccountRow>(
+      await tx.execute(sql`
+        select id, subscription_active, subscription_start, subscription_plan, null as quota, null as used_posts, null as period_start
+        from users where id = ${anyId(missing)}`),
+    );
+    for (const r of rows) out.set(r.id, toAccount(r));
+  }
+  return out;
 }
 
 /** Posts of `wanted` that already hold a reservation in their user's current period (a retried claim). */
@@ -75,34 +126,25 @@ async function holdingReservations(db: DbOrTx, wanted: WantedReservation[]): Pro
  * (a retried claim does not count twice). Nothing is reserved for a user with
  * no ledger or an inactive subscription. Run it inside the claim transaction.
  *
- * Whatever the batch size it costs three statements: the ledgers are locked
- * (in user order, the one lock order every process uses), the grants are
+ * `accounts` come from lockAccounts in the same transaction: the grants are
  * decided here under those locks, and one statement applies them to the
  * ledger, mirrors them on users and audits each post in quota_history. A
  * ledger whose period has ended is rolled by `closeCycleIfDue` (checkCanPost
  * and the cycle-close timer), not here.
  */
-export async function reservePosts(tx: DbOrTx, wanted: WantedReservation[], now: Date): Promise<Set<number>> {
+export async function reservePosts(tx: DbOrTx, accounts: Map<number, LockedAccount>, wanted: WantedReservation[], now: Date): Promise<Set<number>> {
   if (!wanted.length) return new Set();
-  const userIds = [...new Set(wanted.map((w) => w.userId))].sort((a, b) => a - b);
-  const ledgers = new Map(
-    rowsOf<LockedLedger>(
-      await tx.execute(sql`
-        select l.user_id, l.quota, l.used_posts, l.period_start, u.subscription_active
-        from post_ledger l join users u on u.id = l.user_id
-        where l.user_id in (${sql.join(userIds.map((id) => sql`${id}`), sql`, `)})
-        order by l.user_id
-        for update of l`),
-    ).map((l) => [l.user_id, l]),
-  );
   const holding = await holdingReservations(tx, wanted);
   const granted: Array<{ user_id: number; post_id: number; quota: number; previous_remaining: number; new_remaining: number }> = [];
+  const used = new Map<number, number>();
   for (const w of wanted) {
-    const l = ledgers.get(w.userId);
-    if (holding.has(w.postId) || !l || !l.subscription_active || l.used_posts >= l.quota) continue;
-    const before = Math.max(l.quota - l.used_posts, 0);
-    l.used_posts++;
-    granted.push({ user_id: w.userId, post_id: w.postId, quota: l.quota, previous_remaining: before, new_remaining: Math.max(l.quota - l.used_posts, 0) });
+    const account = accounts.get(w.userId);
+    const l = account?.ledger;
+    if (holding.has(w.postId) || !account?.subscriptionActive || !l) continue;
+    const before = used.get(w.userId) ?? l.usedPosts;
+    if (before >= l.quota) continue;
+    used.set(w.userId, before + 1);
+    granted.push({ user_id: w.userId, post_id: w.postId, quota: l.quota, previous_remaining: Math.max(l.quota - before, 0), new_remaining: Math.max(l.quota - before - 1, 0) });
     holding.add(w.postId);
   }
   if (!granted.length) return holding;
@@ -129,7 +171,7 @@ export async function reservePosts(tx: DbOrTx, wanted: WantedReservation[], now:
 
 /** One post's reservation (see reservePosts). */
 export async function reservePost(tx: DbOrTx, userId: number, postId: number, now: Date): Promise<boolean> {
-  return (await reservePosts(tx, [{ userId, postId }], now)).has(postId);
+  return (await reservePosts(tx, await lockAccounts(tx, [userId]), [{ userId, postId }], now)).has(postId);
 }
 
 /**

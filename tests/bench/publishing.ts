@@ -70,7 +70,7 @@ export async function benchPublishing(): Promise<{ perPlatform: number; perConne
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   // warn: the test server's log sink parses every line, which is the harness's cost, not the runner's.
   const server = await startTestServer({
-    env: { ...FAST_PUBLISHING, ...(process.env.BENCH_BATCH ? { RUNNER_BATCH_SIZE: process.env.BENCH_BATCH } : {}), RUNNER_LEASE_SECONDS: "300", PLATFORM_HTTP_TIMEOUT_MS: "20000", PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandboxUrl, LOG_LEVEL: "warn" },
+    env: { ...FAST_PUBLISHING, RUNNER_LEASE_SECONDS: "300", PLATFORM_HTTP_TIMEOUT_MS: "20000", PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandboxUrl, LOG_LEVEL: "warn" },
   });
   const sandbox = await sandboxProcess(server.url, sandboxPort);
   const { perPlatform, perConnection } = server.deps.config.publishing;
