@@ -34,7 +34,19 @@ function contentRefusal(deps: Deps, post: ClaimedPost): Refusal | undefined {
   return { check: "content", code: problems[0]!.code, message: problems.map((p) => p.message).join("; ") };
 }
 
-export async function runAttempt(deps: Deps, post: ClaimedPost, tokenOf: TokenSource = (p) => tokenFor(deps, p.userId, p.platform)): Promise<AttemptOutcome> {
+export interface AttemptOptions {
+  /** Where the token comes from; tokenFor by default. */
+  tokenOf?: TokenSource;
+  /**
+   * Called once the platform has answered (or failed to): the bounds on
+   * concurrent platform calls can let the next call go while this one's
+   * outcome is being written.
+   */
+  platformDone?: () => void;
+}
+
+export async function runAttempt(deps: Deps, post: ClaimedPost, options: AttemptOptions = {}): Promise<AttemptOutcome> {
+  const tokenOf = options.tokenOf ?? ((p: ClaimedPost) => tokenFor(deps, p.userId, p.platform));
   const adapter = deps.platforms[post.platform];
   const now = () => deps.clock.now();
   const lost = { kind: "lease_lost" } as const;
@@ -89,8 +101,10 @@ export async function runAttempt(deps: Deps, post: ClaimedPost, tokenOf: TokenSo
     }
     if (!sent && !refusal) sent = { platformPostId: (await adapter.publish(token.credentials, postInput(post))).platformPostId, how: "published" };
   } catch (err) {
+    options.platformDone?.();
     return failed(deps, post, phase, adapter.classifyError(err), log, token.credentials, token.connection);
   }
+  options.platformDone?.();
   // Not on the platform, and the checks refuse it now: it fails without being sent.
   if (!sent) return refuse(deps, post, refusal!);
   await recordHealthy(deps, post.platform);

@@ -113,10 +113,18 @@ export class PublishRunner {
   private async publishOne(post: ClaimedPost, result: DrainResult, tokens: TokenSource): Promise<void> {
     const releaseConnection = await this.byConnection.acquire(connectionKey(post));
     const releasePlatform = await this.byPlatform.acquire(post.platform);
+    let released = false;
+    // The bounds are on platform calls: freed as soon as the platform has answered.
+    const release = () => {
+      if (released) return;
+      released = true;
+      releasePlatform();
+      releaseConnection();
+    };
     try {
       // Shutdown began while this post waited: it is handed back, not sent.
       if (this.stopping || !this.unstarted.delete(post.id)) return;
-      const work = runAttempt(this.deps, post, tokens);
+      const work = runAttempt(this.deps, post, { tokenOf: tokens, platformDone: release });
       this.running.add(work);
       try {
         const outcome = await work;
@@ -130,8 +138,7 @@ export class PublishRunner {
       result.processed++;
       result.errors.push(`Post ${post.id} (${post.platform}): internal error; it will be checked and retried`);
     } finally {
-      releasePlatform();
-      releaseConnection();
+      release();
       const n = (this.held.get(connectionKey(post)) ?? 1) - 1;
       if (n > 0) this.held.set(connectionKey(post), n);
       else this.held.delete(connectionKey(post));

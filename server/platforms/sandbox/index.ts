@@ -63,6 +63,8 @@ export async function startSandbox(options: SandboxOptions & { port?: number; ho
   const { router, state } = createSandbox(options);
   const app = express();
   app.disable("x-powered-by");
+  // Platform APIs answer without ETags; computing one hashes every answer.
+  app.set("etag", false);
   app.use(router);
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve(s));
