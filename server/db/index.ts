@@ -97,3 +97,9 @@ export function anyId(ids: readonly number[]): SQL {
   if (!ids.every(Number.isSafeInteger)) throw new TypeError("ids must be integers");
   return sql`any(${`{${ids.join(",")}}`}::int[])`;
 }
+
+/** PostgreSQL's unique_violation (of `constraint`, when named), on node-postgres or PGlite, wrapped by Drizzle or not. */
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  for (let e: any = err; e; e = e.cause) if (e.code === "23505") return constraint === undefined || e.constraint === constraint;
+  return false;
+}

@@ -7,14 +7,9 @@ import { badRequest, conflict } from "../http/errors.ts";
 import { deactivateConnections, revokeAtPlatforms, type RevocationReport } from "../connections/service.ts";
 import { removeUnsentPostsOfUser } from "../posts/service.ts";
 import { checkCode } from "./verification.ts";
+import { isUniqueViolation } from "../db/index.ts";
 
 const phoneTaken = () => conflict("phone_taken", "This phone number belongs to another account");
-
-/** PostgreSQL's unique_violation, on node-postgres or PGlite, wrapped by Drizzle or not. */
-function isUniqueViolation(err: unknown): boolean {
-  for (let e: any = err; e; e = e.cause) if (e.code === "23505") return true;
-  return false;
-}
 
 export async function updatePhone(deps: Deps, user: User, input: { email: string; newPhone: string; verificationCode: string }): Promise<User> {
   if (input.email !== user.email.toLowerCase()) {

@@ -2,6 +2,7 @@
 // called here, outside any transaction; what happens next follows the
 // adapter's error classification.
 import type { PlatformConnection } from "../../shared/schema.ts";
+import { isUniqueViolation } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import { announceReconnect, markNeedsReconnect } from "../connections/token-state.ts";
 import type { ErrorClassification, PostInput } from "../platforms/types.ts";
@@ -110,14 +111,25 @@ export async function runAttempt(deps: Deps, post: ClaimedPost, options: Attempt
   await recordHealthy(deps, post.platform);
   // Found by reconciliation, this claim sent nothing: the attempt that made the post is the one counted.
   const reconciled = sent.how === "reconciled";
-  const ok = await complete(deps, post, {
-    status: "published",
-    platformPostId: sent.platformPostId,
-    publishedAt: now(),
-    errorLog: null,
-    log: log(sent.how, undefined, reconciled ? attempt - 1 : attempt),
-    notSent: reconciled,
-  });
+  let ok: boolean;
+  try {
+    ok = await complete(deps, post, {
+      status: "published",
+      platformPostId: sent.platformPostId,
+      publishedAt: now(),
+      errorLog: null,
+      log: log(sent.how, undefined, reconciled ? attempt - 1 : attempt),
+      notSent: reconciled,
+    });
+  } catch (err) {
+    // Reconciliation matched a platform post another of ours took meanwhile (two same-text
+    // posts at once): it is not this one's. Look again shortly rather than wait out the lease.
+    if (!reconciled || !isUniqueViolation(err, "posts_platform_post_key")) throw err;
+    const message = "the post found on the platform belongs to another of your posts; looking again";
+    const at = new Date(now().getTime() + deps.config.publishing.reconcileDelayMs);
+    ok = await complete(deps, post, { status: "unknown", nextAttemptAt: at, errorLog: `unknown: ${message}`, notSent: true });
+    return ok ? { kind: "unknown", code: "reconcile_conflict", message } : lost;
+  }
   if (ok) deps.log.info({ postId: post.id, platform: post.platform, attempt, how: sent.how }, "Post published");
   return ok ? { kind: "published", platformPostId: sent.platformPostId } : lost;
 }
