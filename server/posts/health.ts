@@ -28,8 +28,17 @@ interface Row {
 
 const toDate = (v: Date | string | null) => (v === null ? null : new Date(v));
 
+/** The breaker rows: every platform's, or one. */
+async function healthRows(deps: Deps, platform?: Platform): Promise<Row[]> {
+  return rowsOf<Row>(
+    await deps.db.execute(sql`
+      select platform, state, consecutive_failures, last_error, retry_at from platform_health
+      ${platform === undefined ? sql`` : sql`where platform = ${platform}`}`),
+  );
+}
+
 export async function readHealth(deps: Deps): Promise<PlatformHealth[]> {
-  const rows = rowsOf<Row>(await deps.db.execute(sql`select platform, state, consecutive_failures, last_error, retry_at from platform_health`));
+  const rows = await healthRows(deps);
   const now = deps.clock.now().getTime();
   return PLATFORMS.map((platform) => {
     const r = rows.find((x) => x.platform === platform);
@@ -60,7 +69,7 @@ async function cachedRow(deps: Deps, platform: Platform): Promise<Row | undefine
   const now = Date.now();
   let c = cache.get(deps);
   if (!c || now - c.at > CACHE_MS) {
-    const rows = rowsOf<Row>(await deps.db.execute(sql`select platform, state, consecutive_failures, last_error, retry_at from platform_health`));
+    const rows = await healthRows(deps);
     c = { at: now, rows: new Map(rows.map((r) => [r.platform, r])) };
     cache.set(deps, c);
   }
@@ -80,9 +89,7 @@ export async function breakerAllows(deps: Deps, platform: Platform): Promise<Bre
   const now = deps.clock.now();
   const cached = await cachedRow(deps, platform);
   if (!cached || cached.state === "closed") return { ok: true, probe: false };
-  const [row] = rowsOf<Row>(
-    await deps.db.execute(sql`select platform, state, consecutive_failures, last_error, retry_at from platform_health where platform = ${platform}`),
-  );
+  const [row] = await healthRows(deps, platform);
   if (!row || row.state === "closed") return { ok: true, probe: false };
   const retryAt = toDate(row.retry_at) ?? now;
   if (retryAt.getTime() > now.getTime()) return { ok: false, retryAt, lastError: row.last_error };
