@@ -32,15 +32,16 @@ export function createSandbox(options: SandboxOptions): { router: Router; state:
   // Token endpoints and consent forms are form-encoded; APIs speak JSON.
   router.use(express.urlencoded({ extended: false, limit: "1mb" }));
   router.use(express.json({ limit: "1mb" }));
-  router.use(mediaRoutes());
-  router.use("/_control", controlRoutes(state));
-  router.use(authorizeRoutes(state));
-  router.use(tokenRoutes(state));
-  // Each platform's API only sees its own paths: a request is not matched against every other platform's routes.
+  // Each platform's API only sees its own paths, and first: the calls that come by the thousand
+  // (publishing) are not matched against every OAuth and control route before theirs.
   router.use(under(["/graph/"], graphRoutes(state)));
   router.use(under(["/linkedin-api/"], linkedinRoutes(state)));
   router.use(under(["/x-api/"], xRoutes(state)));
   router.use(under(["/googleapis/"], googleRoutes(state)));
+  router.use(mediaRoutes());
+  router.use("/_control", controlRoutes(state));
+  router.use(authorizeRoutes(state));
+  router.use(tokenRoutes(state));
   router.use((_req, res) => void res.status(404).json({ error: { code: "not_found", message: "No such sandbox endpoint" }, message: "No such sandbox endpoint" }));
   const onError: ErrorRequestHandler = (err, _req, res, _next) => {
     if (res.headersSent) return;
