@@ -39,7 +39,7 @@ export interface ClaimedPost {
 export interface ClaimFilter {
   userId?: number;
   postIds?: number[];
-  /** "userId:platform" of connections this process already holds enough posts of. */
+  /** connectionKey()s ("userId:platform") of connections this process already holds enough posts of. */
   busy?: string[];
 }
 

@@ -3,6 +3,7 @@
 // while work remains. One runner per process (per Deps), shared by the timer
 // and the on-demand endpoints so the bounds hold for both.
 import { PLATFORMS } from "../../shared/schema.ts";
+import { connectionKey } from "../connections/token-manager.ts";
 import type { Deps } from "../deps.ts";
 import { safeError } from "../http/errors.ts";
 import { runAttempt, type AttemptOutcome, type TokenSource } from "./attempt.ts";
@@ -23,8 +24,6 @@ export interface DrainResult {
   /** Per post, for callers that publish one post (POST /api/post). */
   outcomes: Map<number, AttemptOutcome>;
 }
-
-const connectionKey = (p: ClaimedPost) => `${p.userId}:${p.platform}`;
 
 const emptyResult = (): DrainResult => ({ processed: 0, published: 0, failed: 0, retried: 0, unknown: 0, paused: 0, errors: [], outcomes: new Map() });
 
