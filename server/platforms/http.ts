@@ -63,8 +63,8 @@ export function send(url: URL, method: string, headers: Record<string, string>, 
     const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
     const req = client.request(url, { method, headers, agent });
     const timer = setTimeout(() => {
-      // Still connecting: nothing reached the platform, which a timeout mid-answer cannot say.
-      if (req.socket?.connecting) req.destroy(Object.assign(new Error("connect timeout"), { code: "ECONNTIMEOUT" }));
+      // No socket yet, or still connecting: nothing reached the platform, which a timeout mid-answer cannot say.
+      if (!req.socket || req.socket.connecting) req.destroy(Object.assign(new Error("connect timeout"), { code: "ECONNTIMEOUT" }));
       else req.destroy(new RequestTimeout("timeout"));
     }, timeoutMs);
     const fail = (err: unknown) => {
