@@ -27,11 +27,14 @@ export async function readLedger(db: DbOrTx, userId: number): Promise<LedgerRow 
   return row && { quota: row.quota, usedPosts: row.used_posts, periodStart: new Date(row.period_start) };
 }
 
+/** Over quota_history rows: reservations made minus reservations given back. */
+const netReservations = sql`sum(case when reason = ${RESERVED} then 1 when reason like ${RELEASED + "%"} then -1 else 0 end)`;
+
 /** Reservations of a post in the ledger's current period not yet given back. */
 async function openReservations(db: DbOrTx, userId: number, postId: number, periodStart: Date): Promise<number> {
   const [row] = rowsOf<{ n: number }>(
     await db.execute(sql`
-      select coalesce(sum(case when reason = ${RESERVED} then 1 when reason like ${RELEASED + "%"} then -1 else 0 end), 0)::int as n
+      select coalesce(${netReservations}, 0)::int as n
       from quota_history
       where user_id = ${userId} and post_id = ${postId} and created_at >= ${periodStart.toISOString()}::timestamptz`),
   );
@@ -114,7 +117,7 @@ async function holdingReservations(db: DbOrTx, wanted: WantedReservation[]): Pro
       where h.user_id in (${list([...new Set(maybe.map((w) => w.userId))])}) and h.post_id in (${list(maybe.map((w) => w.postId))})
         and h.created_at >= l.period_start
       group by h.post_id
-      having sum(case when h.reason = ${RESERVED} then 1 when h.reason like ${RELEASED + "%"} then -1 else 0 end) > 0`),
+      having ${netReservations} > 0`),
   );
   return new Set(rows.map((r) => r.post_id));
 }
