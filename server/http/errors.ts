@@ -1,5 +1,7 @@
-// The one error envelope: { error: { code, message, details? }, message }.
-// `message` also sits at the top level because the existing frontend reads it.
+// The one error envelope (API.md): { error, message, code, details? }.
+// `error` and `message` are the same human sentence, because the client throws
+// `new Error(result.error || result.message)`: an object there would show as
+// "[object Object]". The machine-readable part is `code` (and `details`).
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { randomUUID } from "node:crypto";
 import { ZodError } from "zod";
@@ -27,9 +29,9 @@ export const tooManyRequests = (message: string, retryAfterSeconds?: number) =>
 
 export function sendError(res: Response, err: HttpError): void {
   if (err.status === 429 && typeof err.extra.retryAfter === "number") res.setHeader("Retry-After", String(err.extra.retryAfter));
-  const error: Record<string, unknown> = { code: err.code, message: err.message };
-  if (err.details !== undefined) error.details = err.details;
-  res.status(err.status).json({ ...err.extra, error, message: err.message });
+  const body: Record<string, unknown> = { ...err.extra, error: err.message, message: err.message, code: err.code };
+  if (err.details !== undefined) body.details = err.details;
+  res.status(err.status).json(body);
 }
 
 /** Zod issues → a 400 that names every offending field. */

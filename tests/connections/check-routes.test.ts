@@ -79,13 +79,13 @@ describe("connection check endpoints", () => {
     const { client, account } = await connectedUser(server, ["x"]);
     const unknown = await client.post("/api/platform-connections/myspace/refresh");
     assert.equal(unknown.status, 404);
-    assert.equal(unknown.body.error.code, "unknown_platform");
+    assert.equal(unknown.body.code, "unknown_platform");
 
     const notConnected = await client.post("/api/platform-connections/linkedin/refresh");
     assert.equal(notConnected.status, 404);
     assert.equal(notConnected.body.success, false);
     assert.equal(notConnected.body.requiresReconnection, true);
-    assert.equal(notConnected.body.error.code, "not_connected");
+    assert.equal(notConnected.body.code, "not_connected");
 
     await control(server, "/faults", { endpoint: "x.token", status: 500, times: 1 });
     const down = await client.post("/api/platform-connections/x/refresh");
@@ -99,7 +99,7 @@ describe("connection check endpoints", () => {
     assert.equal(refused.status, 409);
     assert.equal(refused.body.success, false);
     assert.equal(refused.body.requiresReconnection, true);
-    assert.equal(refused.body.error.code, "needs_reconnect");
+    assert.equal(refused.body.code, "needs_reconnect");
     assert.match(refused.body.message, /reconnected/);
   });
 });

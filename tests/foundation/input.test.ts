@@ -16,7 +16,7 @@ describe("bad input", () => {
   });
   after(() => server.close());
 
-  const field = (body: any) => [...new Set((body.error.details as { path: string }[]).map((d) => d.path))];
+  const field = (body: any) => [...new Set((body.details as { path: string }[]).map((d) => d.path))];
 
   it("missing fields are named", async () => {
     const r = await server.client().post("/api/auth/signup", { email: "a@example.com" });
@@ -46,13 +46,13 @@ describe("bad input", () => {
   it("malformed JSON is a 400", async () => {
     const r = await server.client().request("POST", "/api/auth/login", '{"email": "a@b.c", ');
     assert.equal(r.status, 400);
-    assert.equal(r.body.error.code, "invalid_json");
+    assert.equal(r.body.code, "invalid_json");
   });
 
   it("an oversized body is a 413", async () => {
     const r = await server.client().post("/api/auth/login", { email: "a@b.co", password: "x".repeat(200_000) });
     assert.equal(r.status, 413);
-    assert.equal(r.body.error.code, "payload_too_large");
+    assert.equal(r.body.code, "payload_too_large");
   });
 
   it("a non-JSON body is a 415", async () => {
@@ -63,7 +63,7 @@ describe("bad input", () => {
   it("a write from another origin is refused", async () => {
     const r = await server.client().post("/api/auth/login", { email: "a@b.co", password: "x" }, { origin: "https://evil.example" });
     assert.equal(r.status, 403);
-    assert.equal(r.body.error.code, "forbidden_origin");
+    assert.equal(r.body.code, "forbidden_origin");
   });
 
   it("login needs exactly one of email or phone", async () => {
@@ -75,7 +75,7 @@ describe("bad input", () => {
   it("unknown API paths are 404 JSON without the path echoed", async () => {
     const r = await server.client().get("/api/%3Cscript%3Ealert(1)%3C%2Fscript%3E");
     assert.equal(r.status, 404);
-    assert.equal(r.body.error.code, "not_found");
+    assert.equal(r.body.code, "not_found");
     assert.ok(!r.text.includes("script"));
   });
 

@@ -46,7 +46,7 @@ describe("verification codes", () => {
 
     const again = await verify(phone, code);
     assert.equal(again.status, 400);
-    assert.equal(again.body.error.code, "code_expired");
+    assert.equal(again.body.code, "code_expired");
     assert.match(again.body.message, /^Invalid code/);
     assert.ok(!server.rawLog().includes(code), "the code is never logged");
   });
@@ -67,7 +67,7 @@ describe("verification codes", () => {
     const bad = await verify(phone, wrongCode(code));
     assert.equal(bad.status, 400);
     assert.equal(bad.body.message, "Invalid code");
-    assert.equal(bad.body.error.code, "invalid_code");
+    assert.equal(bad.body.code, "invalid_code");
     assert.equal((await verify(phone, code)).status, 200);
   });
 
@@ -77,7 +77,7 @@ describe("verification codes", () => {
     server.clock.advance(10 * 60 * 1000 + 1);
     const r = await verify(phone, code);
     assert.equal(r.status, 400);
-    assert.equal(r.body.error.code, "code_expired");
+    assert.equal(r.body.code, "code_expired");
   });
 
   it("a new send supersedes the previous code", async () => {
@@ -94,12 +94,12 @@ describe("verification codes", () => {
     const codeA = await send(a);
     const none = await verify(b, codeA);
     assert.equal(none.status, 400);
-    assert.equal(none.body.error.code, "code_expired");
+    assert.equal(none.body.code, "code_expired");
     const codeB = await send(b);
     if (codeA !== codeB) {
       const wrong = await verify(b, codeA);
       assert.equal(wrong.status, 400);
-      assert.equal(wrong.body.error.code, "invalid_code");
+      assert.equal(wrong.body.code, "invalid_code");
     }
     assert.equal((await verify(a, codeA)).status, 200);
   });
@@ -110,7 +110,7 @@ describe("verification codes", () => {
     for (let i = 0; i < 5; i++) assert.equal((await verify(phone, wrongCode(code))).status, 400);
     const sixth = await verify(phone, code);
     assert.equal(sixth.status, 429);
-    assert.equal(sixth.body.error.code, "too_many_attempts");
+    assert.equal(sixth.body.code, "too_many_attempts");
     const row = await server.deps.database.pool.query("select attempts, verified_at from verification_codes where phone = $1", [phone]);
     assert.equal(row.rows[0].attempts, 5);
     assert.equal(row.rows[0].verified_at, null);
@@ -137,7 +137,7 @@ describe("verification codes", () => {
     assert.equal(replies.filter((r) => r.status === 200).length, 5);
     const refused = replies.filter((r) => r.status === 429);
     assert.equal(refused.length, 5);
-    assert.equal(refused[0]!.body.error.code, "rate_limited");
+    assert.equal(refused[0]!.body.code, "rate_limited");
     assert.ok(refused[0]!.headers.get("retry-after"));
     assert.equal(codesSentTo(server, phone).length, 5);
     server.clock.advance(HOUR + 1000);
@@ -149,7 +149,7 @@ describe("verification codes", () => {
     await send(phone);
     // Failures count whether or not a code is active (after 5 the code is spent).
     const replies = await Promise.all(Array.from({ length: 110 }, () => verify(phone, "000000")));
-    assert.equal(replies.filter((r) => r.status === 429 && r.body.error.code === "rate_limited").length, 10);
+    assert.equal(replies.filter((r) => r.status === 429 && r.body.code === "rate_limited").length, 10);
     assert.equal(await count(server, "select 1 from rate_limit_hits where bucket = $1", [`code:fail:phone:${phone}`]), 100);
     server.clock.advance(HOUR + 1000);
     const fresh = await send(phone);
@@ -167,14 +167,14 @@ describe("verification codes", () => {
     for (const phone of ["12345", "0412345678", "+0412345678", "abc", "+61 4123 45678 99999 9", "", 61412345678]) {
       const r = await server.client().post("/api/send-code", { phone });
       assert.equal(r.status, 400, `${phone}: ${r.text}`);
-      assert.equal(r.body.error.details[0].path, "phone");
+      assert.equal(r.body.details[0].path, "phone");
     }
     assert.equal((await server.client().post("/api/send-code", {})).status, 400);
     assert.equal((await server.client().post("/api/send-code", { phone: newPhone(), extra: 1 })).status, 400);
     for (const code of ["12345", "1234567", "12a456", ""]) {
       const r = await verify(newPhone(), code);
       assert.equal(r.status, 400);
-      assert.equal(r.body.error.details[0].path, "code");
+      assert.equal(r.body.details[0].path, "code");
     }
     assert.equal(await count(server, "select 1 from verification_codes"), before);
     assert.equal(server.deps.sms.outbox.length, sent);

@@ -73,7 +73,7 @@ describe("gift certificates", () => {
 
     const again = await client.post("/api/redeem-gift-certificate", { code });
     assert.equal(again.status, 400);
-    assert.equal(again.body.error.code, "certificate_already_used");
+    assert.equal(again.body.code, "certificate_already_used");
     assert.match(again.body.message, /already been used/);
     assert.equal((await logRows(code!.slice(-4)))[1].outcome, "already_used");
   });
@@ -110,13 +110,13 @@ describe("gift certificates", () => {
     for (const [body, status, errorCode] of cases) {
       const r = await server.client().post("/api/redeem-gift-certificate", body);
       assert.equal(r.status, status, r.text);
-      assert.equal(r.body.error.code, errorCode);
+      assert.equal(r.body.code, errorCode);
     }
     // Invalid bodies: 400 naming the field, before any attempt.
     for (const body of [{}, { code, email: "not-an-email", password: "long enough pw", phone: "+61400000001" }, { code, phone: "123" }, { code, password: "short" }]) {
       const r = await server.client().post("/api/redeem-gift-certificate", body);
       assert.equal(r.status, 400, r.text);
-      assert.ok(r.body.error.details.length > 0);
+      assert.ok(r.body.details.length > 0);
     }
     assert.equal(await count(server, "select 1 from users"), users, "no account half-created");
     const cert = (await server.deps.database.pool.query("select is_used, redeemed_by from gift_certificates where code_hint = $1", [hint])).rows[0];
@@ -128,10 +128,10 @@ describe("gift certificates", () => {
     const before = await count(server, "select 1 from gift_certificate_action_log where certificate_id is null");
     const unknown = await taken.client.post("/api/redeem-gift-certificate", { code: "ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ-ZZZZ" });
     assert.equal(unknown.status, 400);
-    assert.equal(unknown.body.error.code, "invalid_certificate");
+    assert.equal(unknown.body.code, "invalid_certificate");
     const malformed = await taken.client.post("/api/redeem-gift-certificate", { code: "hello" });
     assert.equal(malformed.status, 400);
-    assert.equal(malformed.body.error.code, "invalid_certificate");
+    assert.equal(malformed.body.code, "invalid_certificate");
     assert.equal(await count(server, "select 1 from gift_certificate_action_log where certificate_id is null"), before + 2);
     const me = await taken.client.get("/api/user");
     assert.equal(me.body.subscriptionActive, false);
@@ -145,7 +145,7 @@ describe("gift certificates", () => {
     const ok = replies.filter((r) => r.status === 200);
     assert.equal(ok.length, 1, replies.map((r) => r.status).join(","));
     const others = replies.filter((r) => r.status !== 200);
-    assert.ok(others.every((r) => r.status === 400 && r.body.error.code === "certificate_already_used"));
+    assert.ok(others.every((r) => r.status === 400 && r.body.code === "certificate_already_used"));
     assert.equal(await count(server, "select 1 from users"), users + 1, "only the winner's account exists");
     const log = await logRows(code!.slice(-4));
     assert.equal(log.length, 50);

@@ -49,7 +49,7 @@ describe("code limits across two processes", { skip: needsRealPostgres }, () => 
     const phone = newPhone();
     assert.equal((await a.client().post("/api/send-code", { phone })).status, 200);
     const replies = await Promise.all(Array.from({ length: 130 }, (_, i) => pick(i).client().post("/api/verify-code", { phone, code: "000000" })));
-    assert.equal(replies.filter((r) => r.body.error?.code === "rate_limited").length, 30);
+    assert.equal(replies.filter((r) => r.body.code === "rate_limited").length, 30);
     assert.equal(await count(a, "select 1 from rate_limit_hits where bucket = $1", [`code:fail:phone:${phone}`]), 100);
     clock.advance(60 * 60 * 1000 + 1000);
     assert.equal((await b.client().post("/api/send-code", { phone })).status, 200);
@@ -72,7 +72,7 @@ describe("production without Twilio", { skip: needsRealPostgres }, () => {
     const phone = newPhone();
     const r = await server.client().post("/api/send-code", { phone });
     assert.equal(r.status, 503, r.text);
-    assert.equal(r.body.error.code, "sms_unavailable");
+    assert.equal(r.body.code, "sms_unavailable");
     assert.match(r.body.message, /SMS/);
     assert.equal(server.deps.sms.outbox.length, 0);
     assert.equal(await count(server, "select 1 from verification_codes where phone = $1 and expires_at > $2", [phone, server.clock.now()]), 0);

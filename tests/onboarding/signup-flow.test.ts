@@ -29,7 +29,7 @@ describe("signup with phone verification", () => {
     const id = newIdentity("unverified");
     const r = await server.client().post("/api/auth/signup", id);
     assert.equal(r.status, 400);
-    assert.equal(r.body.error.code, "phone_not_verified");
+    assert.equal(r.body.code, "phone_not_verified");
     await server.client().post("/api/send-code", { phone: id.phone });
     assert.equal((await server.client().post("/api/auth/signup", id)).status, 400);
     const other = newIdentity("other");
@@ -52,7 +52,7 @@ describe("signup with phone verification", () => {
     server.clock.advance(HOUR + 1000);
     const r = await c2.post("/api/auth/signup", late);
     assert.equal(r.status, 400);
-    assert.equal(r.body.error.code, "phone_not_verified");
+    assert.equal(r.body.code, "phone_not_verified");
   });
 
   it("a verification made in another session does not let anybody else sign up with the number", async () => {
@@ -61,7 +61,7 @@ describe("signup with phone verification", () => {
     await verifyPhone(owner, id.phone);
     const squatter = await server.client().post("/api/auth/signup", { ...id, email: "squatter@example.com" });
     assert.equal(squatter.status, 400);
-    assert.equal(squatter.body.error.code, "phone_not_verified");
+    assert.equal(squatter.body.code, "phone_not_verified");
     assert.equal((await owner.post("/api/auth/signup", id)).status, 201);
   });
 
@@ -77,7 +77,7 @@ describe("signup with phone verification", () => {
     ] as const) {
       const r = await server.client().post("/api/auth/signup", body);
       assert.equal(r.status, 400, r.text);
-      assert.equal(r.body.error.details[0].path, field);
+      assert.equal(r.body.details[0].path, field);
     }
     assert.equal(await count(server, "select 1 from users"), users);
   });
@@ -89,7 +89,7 @@ describe("signup with phone verification", () => {
     // Unverified phone: the account is refused and the certificate stays unused.
     const early = await c.post("/api/redeem-gift-certificate", { code, ...id });
     assert.equal(early.status, 400);
-    assert.equal(early.body.error.code, "phone_not_verified");
+    assert.equal(early.body.code, "phone_not_verified");
     assert.equal((await server.deps.database.pool.query("select is_used from gift_certificates where created_for = 'Flow'")).rows[0].is_used, false);
 
     assert.equal((await c.post("/api/send-code", { phone: id.phone })).status, 200);

@@ -164,12 +164,12 @@ describe("posts API", () => {
     const token = await send({ platform: "youtube", content: "A video", mediaUrl: mediaFor(sandbox, "youtube") });
     assert.equal(token.status, 409);
     assert.equal(token.body.check, "token");
-    assert.equal(token.body.error.code, "not_connected");
+    assert.equal(token.body.code, "not_connected");
 
     const content = await send({ platform: "x", content: "a".repeat(300) });
     assert.equal(content.status, 422);
     assert.equal(content.body.check, "content");
-    assert.equal(content.body.error.code, "x_too_long");
+    assert.equal(content.body.code, "x_too_long");
 
     await server.deps.db.execute(sql`
       insert into platform_health (platform, state, consecutive_failures, last_error, opened_at, retry_at)
@@ -196,7 +196,7 @@ describe("posts API", () => {
     assert.equal(over.status, 429);
     assert.equal(over.body.check, "quota");
     assert.equal(over.body.quotaExceeded, true);
-    assert.equal(over.body.error.code, "quota_exhausted");
+    assert.equal(over.body.code, "quota_exhausted");
 
     // A post approved in a cycle that has ended (Facebook Page tokens do not expire).
     const planned = (await u.client.post("/api/posts", { platform: "facebook", content: "Planned last month", status: "approved", scheduledFor: new Date(server.clock.now().getTime() + 86_400_000).toISOString() })).body;
@@ -208,7 +208,7 @@ describe("posts API", () => {
     const cycle = await send({ postId: planned.id });
     assert.equal(cycle.status, 409, cycle.text);
     assert.equal(cycle.body.check, "cycle");
-    assert.equal(cycle.body.error.code, "cycle_ended");
+    assert.equal(cycle.body.code, "cycle_ended");
     assert.ok(!server.logs.some((l) => l.msg === `Post validated ${u.phone} for facebook`));
   });
 

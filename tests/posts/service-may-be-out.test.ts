@@ -48,14 +48,14 @@ describe("posts that may already be out", () => {
     // Its text cannot change (reconciliation matches by text) and it cannot be deleted (it may be live).
     const edit = await u.client.put(`/api/posts/${id}`, { content: "A different text" });
     assert.equal(edit.status, 409, edit.text);
-    assert.equal(edit.body.error.code, "post_may_be_published");
+    assert.equal(edit.body.code, "post_may_be_published");
     assert.match(edit.body.message, /may already be on LinkedIn/);
     const editAndApprove = await u.client.put(`/api/posts/${id}`, { content: "A different text", status: "approved" });
     assert.equal(editAndApprove.status, 409, editAndApprove.text);
-    assert.equal(editAndApprove.body.error.code, "post_may_be_published");
+    assert.equal(editAndApprove.body.code, "post_may_be_published");
     const del = await u.client.delete(`/api/posts/${id}`);
     assert.equal(del.status, 409, del.text);
-    assert.equal(del.body.error.code, "post_may_be_published");
+    assert.equal(del.body.code, "post_may_be_published");
     const kept = (await u.client.get("/api/posts")).body.find((p: { id: number }) => p.id === id);
     assert.equal(kept.content, text);
     assert.equal(kept.status, "draft");
@@ -125,7 +125,7 @@ describe("posts that may already be out", () => {
     await server.deps.db.execute(sql`update posts set attempt_count = 1, next_attempt_at = ${new Date(server.clock.now().getTime() + 60_000).toISOString()}::timestamptz where id = ${id!}`);
     const edit = await u.client.put(`/api/posts/${id}`, { content: "New text while a retry is pending" });
     assert.equal(edit.status, 409, edit.text);
-    assert.equal(edit.body.error.code, "post_may_be_published");
+    assert.equal(edit.body.code, "post_may_be_published");
     const later = new Date(server.clock.now().getTime() + 3_600_000).toISOString();
     const moved = await u.client.put(`/api/posts/${id}`, { scheduledFor: later });
     assert.equal(moved.status, 200, moved.text);
@@ -134,7 +134,7 @@ describe("posts that may already be out", () => {
     // Unknown is being settled by the runner: read-only until it is.
     const del = await u.client.delete(`/api/posts/${id}`);
     assert.equal(del.status, 409);
-    assert.equal(del.body.error.code, "post_in_progress");
+    assert.equal(del.body.code, "post_in_progress");
   });
 
   it("a failed post (refused for good) stays editable and deletable; re-approval starts its retries afresh", async () => {

@@ -74,7 +74,7 @@ describe("publish now", () => {
       const r = await pending;
       assert.equal(r.status, 404, r.text);
       assert.equal(r.body.success, false);
-      assert.equal(r.body.error.code, "not_found");
+      assert.equal(r.body.code, "not_found");
       assert.ok(!server.logs.some((l) => l.level >= 50), "no error logged");
     } finally {
       await fetch(`${sandbox}/_control/faults`, { method: "DELETE" });

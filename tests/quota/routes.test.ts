@@ -108,10 +108,10 @@ describe("quota endpoints", () => {
     const { client } = await signedUpClient(server, "notops");
     const noToken = await client.post("/api/cycle-notify", {});
     assert.equal(noToken.status, 401, "a user's session is not an operator");
-    assert.equal(noToken.body.error.code, "ops_token_required");
+    assert.equal(noToken.body.code, "ops_token_required");
     const wrong = await client.post("/api/cycle-notify", {}, { authorization: "Bearer not-the-ops-token-at-all" });
     assert.equal(wrong.status, 403);
-    assert.equal(wrong.body.error.code, "ops_token_invalid");
+    assert.equal(wrong.body.code, "ops_token_invalid");
     const basic = await client.post("/api/cycle-notify", {}, { authorization: `Basic ${OPS_TOKEN}` });
     assert.equal(basic.status, 401);
     const prefix = await client.post("/api/cycle-notify", {}, { authorization: `Bearer ${OPS_TOKEN.slice(0, -1)}` });
