@@ -70,6 +70,7 @@ const envSchema = z.object({
   PUBLISH_BACKOFF_BASE_MS: int(30_000),
   PUBLISH_BACKOFF_MAX_MS: int(3_600_000),
   PUBLISH_RECONCILE_DELAY_MS: int(30_000),
+  PUBLISH_RECONCILE_SECOND_LOOK_MS: int(30_000),
   BREAKER_FAILURE_THRESHOLD: int(5, 1),
   BREAKER_COOLDOWN_SECONDS: int(60),
   ANALYTICS_INTERVAL_MINUTES: int(60, 1),
@@ -103,6 +104,26 @@ function isTimeZone(tz: string): boolean {
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * A platform may carry out a request after we gave up on it (our timeout
+ * fired while it was queued or processing there). Reconciliation looks for an
+ * abandoned request no earlier than its deadline plus a settle margin of
+ * PUBLISH_RECONCILE_DELAY_MS − PLATFORM_HTTP_TIMEOUT_MS, and the margin must
+ * be at least half the timeout: a delay of 1.5 × the timeout or more (the
+ * defaults: 30 s for 20 s). A shorter delay looks before a slow request has
+ * landed, finds nothing, and sends the post a second time.
+ */
+export const MIN_RECONCILE_DELAY_PER_TIMEOUT = 1.5;
+
+export function reconcileTimingProblem(reconcileDelayMs: number, timeoutMs: number): string | null {
+  if (reconcileDelayMs >= timeoutMs * MIN_RECONCILE_DELAY_PER_TIMEOUT) return null;
+  return (
+    `PUBLISH_RECONCILE_DELAY_MS (${reconcileDelayMs}) must be at least ${MIN_RECONCILE_DELAY_PER_TIMEOUT} × PLATFORM_HTTP_TIMEOUT_MS (${timeoutMs}), ` +
+    `i.e. ${Math.ceil(timeoutMs * MIN_RECONCILE_DELAY_PER_TIMEOUT)} or more: a request we gave up on can still land on the platform after its timeout, ` +
+    `and looking for it sooner would send the post twice`
+  );
+}
 
 export interface PlatformCredentials {
   clientId: string;
@@ -181,6 +202,8 @@ function buildConfig(e: z.infer<typeof envSchema>) {
   if (missing.length) {
     throw new ConfigError(`Production needs:\n  - ${missing.join("\n  - ")}`);
   }
+  const timing = reconcileTimingProblem(e.PUBLISH_RECONCILE_DELAY_MS, e.PLATFORM_HTTP_TIMEOUT_MS);
+  if (timing) throw new ConfigError(`Invalid configuration:\n  - ${timing}`);
 
   const versions = { graph: e.FACEBOOK_GRAPH_VERSION, linkedin: e.LINKEDIN_API_VERSION };
   const sandboxUrl = (e.PLATFORM_SANDBOX_URL ?? `${(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, "")}/sandbox`).replace(/\/$/, "");
@@ -263,6 +286,9 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       backoffBaseMs: e.PUBLISH_BACKOFF_BASE_MS,
       backoffMaxMs: e.PUBLISH_BACKOFF_MAX_MS,
       reconcileDelayMs: e.PUBLISH_RECONCILE_DELAY_MS,
+      // After a request's deadline, how long it may still land on the platform before we look for it.
+      reconcileSettleMs: e.PUBLISH_RECONCILE_DELAY_MS - e.PLATFORM_HTTP_TIMEOUT_MS,
+      reconcileSecondLookMs: e.PUBLISH_RECONCILE_SECOND_LOOK_MS,
       breakerThreshold: e.BREAKER_FAILURE_THRESHOLD,
       breakerCooldownMs: e.BREAKER_COOLDOWN_SECONDS * 1000,
     },

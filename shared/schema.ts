@@ -141,6 +141,8 @@ export const posts = pgTable(
     leaseExpiresAt: ts("lease_expires_at"),
     // When the last platform call began: reconciliation lists the platform's posts since then.
     lastAttemptAt: ts("last_attempt_at"),
+    // Reconciliation looks that found nothing since the last send: a re-send needs two (server/posts/reconcile.ts).
+    reconcileLooks: integer("reconcile_looks").notNull().default(0),
     // May hold a quota reservation: false means it certainly does not; when true, quota_history decides.
     quotaReserved: boolean("quota_reserved").notNull().default(false),
     subscriptionCycle: ts("subscription_cycle"),

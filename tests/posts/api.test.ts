@@ -233,7 +233,7 @@ describe("posts API", () => {
     assert.equal(r.status, 202, r.text);
     assert.equal(r.body.queued, true);
     assert.equal(r.body.post.status, "unknown");
-    server.clock.advance(1000);
+    server.clock.advance(3_000); // past the lost request's deadline (2 s) and the settle margin (1 s)
     const auto = await u.client.post("/api/auto-post", {});
     assert.equal(auto.body.postsPublished, 1);
     const post = (await u.client.get("/api/posts")).body[0];

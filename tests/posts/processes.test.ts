@@ -13,7 +13,8 @@ describe("three runner processes", () => {
   let setup: Awaited<ReturnType<typeof multiProcessSetup>>;
   before(async () => {
     if (needsRealPostgres) return;
-    setup = await multiProcessSetup({ RUNNER_LEASE_SECONDS: "30" });
+    // Generous timeouts: a call that times out is safe (reconciled, never re-sent blindly) but slows the run.
+    setup = await multiProcessSetup({ RUNNER_LEASE_SECONDS: "30", PLATFORM_HTTP_TIMEOUT_MS: "5000", PUBLISH_RECONCILE_DELAY_MS: "7500", PUBLISH_RECONCILE_SECOND_LOOK_MS: "5000" });
   });
   after(() => setup?.close());
 
