@@ -57,6 +57,11 @@ const envSchema = z.object({
   CYCLE_DAYS: int(30, 1),
   CYCLE_NOTIFY_CRON: z.string().default("0 9 * * *").refine((v) => cron.validate(v), { message: "must be a cron expression such as 0 9 * * *" }),
   CYCLE_NOTIFY_TZ: z.string().default("Australia/Brisbane").refine(isTimeZone, { message: "must be an IANA time zone such as Australia/Brisbane" }),
+  // Overrides of timer schedules by job name ("connection-check=*/5 * * * * *;cycle-close=0 * * * *"): tests and operators.
+  JOB_SCHEDULES: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || parseJobSchedules(v) !== null, { message: "must be name=cron pairs separated by ; (e.g. cycle-close=*/10 * * * * *)" }),
   CONNECTION_CHECK_INTERVAL_MINUTES: int(5),
   TOKEN_REFRESH_MARGIN_MINUTES: int(15),
   RUNNER_INTERVAL_SECONDS: int(60),
@@ -104,6 +109,19 @@ function isTimeZone(tz: string): boolean {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** "name=cron;name=cron" → a map, or null when a pair or an expression is malformed. */
+function parseJobSchedules(text: string): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(";").map((p) => p.trim()).filter(Boolean)) {
+    const i = pair.indexOf("=");
+    const name = pair.slice(0, i).trim();
+    const expression = pair.slice(i + 1).trim();
+    if (i <= 0 || !/^[a-z-]+$/.test(name) || !cron.validate(expression)) return null;
+    out[name] = expression;
+  }
+  return out;
+}
 
 /**
  * A platform may carry out a request after we gave up on it (our timeout
@@ -274,6 +292,7 @@ function buildConfig(e: z.infer<typeof envSchema>) {
     jobs: {
       connectionCheckMinutes: e.CONNECTION_CHECK_INTERVAL_MINUTES,
       runnerSeconds: e.RUNNER_INTERVAL_SECONDS,
+      scheduleOverrides: e.JOB_SCHEDULES ? parseJobSchedules(e.JOB_SCHEDULES)! : {},
       analyticsMinutes: e.ANALYTICS_INTERVAL_MINUTES,
     },
     publishing: {

@@ -225,5 +225,5 @@ export type RunnerProcess = ServerProcess;
 
 /** The server (and so its runner) as one OS process: SIGKILL kills the runner itself. */
 export function spawnRunner(env: Record<string, string>, port: number): Promise<RunnerProcess> {
-  return spawnServer({ env, port, timeoutMs: 30_000 });
+  return spawnServer({ env, port, timeoutMs: 120_000 });
 }
