@@ -1,0 +1,104 @@
+// The Stripe sandbox's control API under /_control/stripe (JSON): the end of a
+// billing period (renewal), a declined renewal charge (and the end of
+// Stripe's retries), a plan change made at Stripe, and the webhook deliveries —
+// listed, held, released in any order, sent again.
+import express, { type Request, type Response, type Router } from "express";
+import { z } from "zod";
+import { API_VERSION } from "./objects.ts";
+import type { StripeState } from "./state.ts";
+import type { Delivery } from "./webhooks.ts";
+
+const settingsBody = z.strictObject({
+  hold: z.boolean().optional(),
+  url: z.url().optional(),
+  retryDelaysMs: z.array(z.number().int().min(0).max(3_600_000)).min(1).optional(),
+  maxAttempts: z.number().int().min(1).max(100).optional(),
+});
+const failBody = z.strictObject({ final: z.boolean().default(false) });
+const priceBody = z.strictObject({ price: z.string().regex(/^price_\w+$/) });
+const flushBody = z.strictObject({ order: z.enum(["emitted", "reverse"]).default("emitted") });
+
+function parse<T>(schema: z.ZodType<T>, req: Request, res: Response): T | undefined {
+  const r = schema.safeParse(req.body ?? {});
+  if (r.success) return r.data;
+  const message = r.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+  res.status(400).json({ error: { code: "invalid_request", message }, message });
+  return undefined;
+}
+
+const view = (d: Delivery, full = false) => ({
+  id: d.event.id,
+  type: d.event.type,
+  objectId: d.event.data.object.id ?? null,
+  attempts: d.attempts,
+  delivered: d.delivered,
+  lastStatus: d.lastStatus,
+  lastError: d.lastError,
+  ...(full ? { payload: d.payload } : {}),
+});
+
+export function stripeControlRoutes(stripe: StripeState): Router {
+  const r = express.Router();
+  const notFound = (res: Response, what: string) => void res.status(404).json({ error: { code: "not_found", message: `No such ${what}` }, message: `No such ${what}` });
+
+  r.get("/_control/stripe/settings", (_req, res) => {
+    const { secret: _secret, ...rest } = stripe.webhooks.settings;
+    res.json({ ...rest, apiVersion: API_VERSION });
+  });
+  r.put("/_control/stripe/settings", (req, res) => {
+    const b = parse(settingsBody, req, res);
+    if (!b) return;
+    Object.assign(stripe.webhooks.settings, Object.fromEntries(Object.entries(b).filter(([, v]) => v !== undefined)));
+    const { secret: _secret, ...rest } = stripe.webhooks.settings;
+    res.json(rest);
+  });
+
+  r.get("/_control/stripe/events", (req, res) => {
+    const type = typeof req.query.type === "string" ? req.query.type : undefined;
+    res.json(stripe.webhooks.deliveries.filter((d) => !type || d.event.type === type).map((d) => view(d, req.query.full === "true")));
+  });
+  // Send one event (again) now: Stripe may deliver an event twice, and in any order.
+  r.post("/_control/stripe/events/:id/deliver", async (req, res) => {
+    const d = stripe.webhooks.find(String(req.params.id));
+    if (!d) return notFound(res, "event");
+    res.json(view(await stripe.webhooks.attempt(d)));
+  });
+  r.post("/_control/stripe/webhooks/flush", async (req, res) => {
+    const b = parse(flushBody, req, res);
+    if (!b) return;
+    res.json((await stripe.webhooks.flush(b.order)).map((d) => view(d)));
+  });
+
+  r.get("/_control/stripe/subscriptions/:id", (req, res) => {
+    const sub = stripe.subscriptions.get(String(req.params.id));
+    if (!sub) return notFound(res, "subscription");
+    res.json(sub);
+  });
+  // The period ends: a renewal paid (invoice.paid), or the end of a subscription set to cancel at period end.
+  r.post("/_control/stripe/subscriptions/:id/renew", async (req, res) => {
+    const sub = stripe.subscriptions.get(String(req.params.id));
+    if (!sub) return notFound(res, "subscription");
+    const before = stripe.webhooks.deliveries.length;
+    await stripe.renew(sub);
+    res.json({ subscription: sub, events: stripe.webhooks.deliveries.slice(before).map((d) => view(d)) });
+  });
+  r.post("/_control/stripe/subscriptions/:id/fail-payment", async (req, res) => {
+    const b = parse(failBody, req, res);
+    if (!b) return;
+    const sub = stripe.subscriptions.get(String(req.params.id));
+    if (!sub) return notFound(res, "subscription");
+    const before = stripe.webhooks.deliveries.length;
+    await stripe.failPayment(sub, b.final);
+    res.json({ subscription: sub, events: stripe.webhooks.deliveries.slice(before).map((d) => view(d)) });
+  });
+  r.post("/_control/stripe/subscriptions/:id/price", async (req, res) => {
+    const b = parse(priceBody, req, res);
+    if (!b) return;
+    const sub = stripe.subscriptions.get(String(req.params.id));
+    if (!sub) return notFound(res, "subscription");
+    const before = stripe.webhooks.deliveries.length;
+    await stripe.update(sub, { price: b.price });
+    res.json({ subscription: sub, events: stripe.webhooks.deliveries.slice(before).map((d) => view(d)) });
+  });
+  return r;
+}
