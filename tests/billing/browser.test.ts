@@ -4,14 +4,11 @@
 // /brand-purpose?payment=success&setup=required with the plan applied; Cancel
 // returns to /subscription.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { newIdentity, startTestServer, type TestServer } from "../support/server.ts";
+import type { Browser, Page } from "playwright-core";
+import { noBrowser, signedUpBrowser } from "../support/browser.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
 import { one, SANDBOX_PRICES } from "./helpers.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const noBrowser = existsSync(CHROMIUM) ? false : `needs Debian's chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it`;
 
 describe("buying a plan in a real browser", { skip: noBrowser }, () => {
   let server: TestServer;
@@ -21,16 +18,7 @@ describe("buying a plan in a real browser", { skip: noBrowser }, () => {
 
   before(async () => {
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    const context = await browser.newContext({ baseURL: server.url });
-    context.setDefaultTimeout(20_000);
-    const signup = await context.request.post("/api/auth/signup", { data: newIdentity("browserpay"), headers: { origin: server.url } });
-    assert.equal(signup.status(), 201);
-    userId = (await signup.json()).user.id;
-    page = await context.newPage();
+    ({ browser, page, userId } = await signedUpBrowser(server, "browserpay"));
   });
 
   after(async () => {

@@ -2,7 +2,8 @@
 // billing period (renewal), a declined renewal charge (and the end of
 // Stripe's retries), a plan change made at Stripe, and the webhook deliveries —
 // listed, held, released in any order, sent again.
-import express, { type Request, type Response, type Router } from "express";
+import express, { type Response, type Router } from "express";
+import { parse } from "../control.ts";
 import { z } from "zod";
 import { API_VERSION } from "./objects.ts";
 import type { StripeState } from "./state.ts";
@@ -17,14 +18,6 @@ const settingsBody = z.strictObject({
 const failBody = z.strictObject({ final: z.boolean().default(false) });
 const priceBody = z.strictObject({ price: z.string().regex(/^price_\w+$/) });
 const flushBody = z.strictObject({ order: z.enum(["emitted", "reverse"]).default("emitted") });
-
-function parse<T>(schema: z.ZodType<T>, req: Request, res: Response): T | undefined {
-  const r = schema.safeParse(req.body ?? {});
-  if (r.success) return r.data;
-  const message = r.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
-  res.status(400).json({ error: { code: "invalid_request", message }, message });
-  return undefined;
-}
 
 const view = (d: Delivery, full = false) => ({
   id: d.event.id,
