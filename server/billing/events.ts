@@ -72,13 +72,14 @@ interface Subscriber {
   id: number;
   subscription_active: boolean;
   subscription_plan: PlanName | null;
+  subscription_source: string | null;
 }
 
 async function subscriberOf(db: DbOrTx, subscriptionId: string | null, lock = false): Promise<Subscriber | undefined> {
   if (!subscriptionId) return undefined;
   const [row] = rowsOf<Subscriber>(
     await db.execute(sql`
-      select id, subscription_active, subscription_plan from users where stripe_subscription_id = ${subscriptionId}
+      select id, subscription_active, subscription_plan, subscription_source from users where stripe_subscription_id = ${subscriptionId}
       ${lock ? sql`for update` : sql``}`),
   );
   return row;
@@ -133,7 +134,8 @@ async function subscriptionEnded(deps: Deps, event: Stripe.CustomerSubscriptionD
   if (await seen(deps, event.id)) return "duplicate";
   const sub = event.data.object;
   const user = await subscriberOf(deps.db, sub.id);
-  if (user?.subscription_active) {
+  // A plan from elsewhere since (a gift certificate) is not Stripe's to end.
+  if (user?.subscription_active && user.subscription_source === "stripe") {
     const account = await findUserById(deps.db, user.id);
     if (account) {
       const summary = await cancelSubscription(deps, account);
