@@ -52,16 +52,37 @@ export async function retrieveCheckoutSession(deps: Deps, sessionId: string): Pr
   }
 }
 
-export type CheckoutOutcome = "applied" | "already_applied" | "not_paid" | "not_ours";
+export type CheckoutOutcome = "applied" | "already_applied" | "not_paid" | "not_ours" | "ended";
 
 const idOf = (v: string | { id: string } | null | undefined) => (typeof v === "string" ? v : (v?.id ?? null));
 
 /**
+ * Whether the paid session's subscription has ended at Stripe already: its
+ * deletion may be delivered before the checkout event, and must not be undone
+ * by it. Read from Stripe (outside any transaction) before applying.
+ */
+export async function checkoutEnded(deps: Deps, session: Stripe.Checkout.Session): Promise<boolean> {
+  const subscriptionId = idOf(session.subscription);
+  if (!subscriptionId || session.payment_status !== "paid") return false;
+  try {
+    const sub = await stripeFor(deps.config).subscriptions.retrieve(subscriptionId);
+    return sub.status === "canceled" || sub.status === "incomplete_expired";
+  } catch (err) {
+    throw providerError(err, "Could not confirm the subscription");
+  }
+}
+
+/**
  * Grants the session's plan once: the stripe_checkouts row is the guard, the
  * grant and the user's Stripe ids go in the same transaction (the caller's).
+ * `ended`: checkoutEnded's answer.
  */
-export async function applyCheckoutSession(deps: Deps, tx: DbOrTx, session: Stripe.Checkout.Session): Promise<CheckoutOutcome> {
+export async function applyCheckoutSession(deps: Deps, tx: DbOrTx, session: Stripe.Checkout.Session, ended: boolean): Promise<CheckoutOutcome> {
   if (session.mode !== "subscription" || session.status !== "complete" || session.payment_status !== "paid") return "not_paid";
+  if (ended) {
+    deps.log.info({ sessionId: session.id }, "Checkout for a subscription already ended at Stripe: no plan");
+    return "ended";
+  }
   const userId = Number(session.client_reference_id ?? session.metadata?.userId);
   const plan = session.metadata?.plan;
   if (!Number.isSafeInteger(userId) || userId <= 0 || !isPlanName(plan)) {

@@ -16,7 +16,7 @@ import { cycleLengthMs } from "../quota/cycle.ts";
 import { grantPlan } from "../quota/grant.ts";
 import { quotaFor } from "../quota/plans.ts";
 import { openPaidCycle } from "../quota/renew.ts";
-import { applyCheckoutSession } from "./checkout.ts";
+import { applyCheckoutSession, checkoutEnded } from "./checkout.ts";
 import { tellPaymentFailed } from "./notices.ts";
 import { planForPrice, planRank } from "./prices.ts";
 import { providerError, stripeFor } from "./stripe-client.ts";
@@ -27,8 +27,11 @@ export type EventOutcome = "processed" | "duplicate";
 export async function processEvent(deps: Deps, event: Stripe.Event): Promise<EventOutcome> {
   switch (event.type) {
     case "checkout.session.completed":
-    case "checkout.session.async_payment_succeeded":
-      return once(deps, event, (tx) => applyCheckoutSession(deps, tx, event.data.object));
+    case "checkout.session.async_payment_succeeded": {
+      if (await seen(deps, event.id)) return "duplicate";
+      const ended = await checkoutEnded(deps, event.data.object);
+      return once(deps, event, (tx) => applyCheckoutSession(deps, tx, event.data.object, ended));
+    }
     case "invoice.paid":
       return once(deps, event, (tx) => renew(deps, tx, event.data.object));
     case "invoice.payment_failed":

@@ -10,7 +10,7 @@ import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
 import { badRequest, HttpError } from "../http/errors.ts";
 import { parseBody, parseQuery } from "../http/validate.ts";
-import { applyCheckoutSession, createCheckoutSession, retrieveCheckoutSession } from "./checkout.ts";
+import { applyCheckoutSession, checkoutEnded, createCheckoutSession, retrieveCheckoutSession } from "./checkout.ts";
 import { processEvent } from "./events.ts";
 import { paymentsDisabled, stripeFor } from "./stripe-client.ts";
 
@@ -32,7 +32,9 @@ export function billingRoutes(deps: Deps): Router {
   r.get("/api/payment-success", async (req, res) => {
     const { session_id } = parseQuery(successQuery, req);
     const session = await retrieveCheckoutSession(deps, session_id);
-    const outcome = await deps.db.transaction((tx) => applyCheckoutSession(deps, tx, session));
+    const ended = await checkoutEnded(deps, session);
+    const outcome = await deps.db.transaction((tx) => applyCheckoutSession(deps, tx, session, ended));
+    if (outcome === "ended") return res.redirect(302, "/subscription?payment=ended");
     if (outcome === "not_paid" || outcome === "not_ours") return res.redirect(302, "/subscription?payment=incomplete");
     res.redirect(302, "/brand-purpose?payment=success&setup=required");
   });

@@ -87,6 +87,30 @@ describe("stripe webhook", () => {
     }
   });
 
+  it("a subscription deleted at Stripe before its checkout event arrives is not granted by it", async () => {
+    await setWebhooks(server, { hold: true });
+    try {
+      const { client, user } = await signedUpClient(server, "ended");
+      const started = await startCheckout(client, SANDBOX_PRICES.starter);
+      await submitCheckout(client, started.body.url, "pay");
+      const session = (await server.client().get(`/sandbox/_control/stripe/events?type=checkout.session.completed&full=true`)).body.find(
+        (d: { objectId: string }) => d.objectId === started.body.sessionId,
+      );
+      const subscriptionId = JSON.parse(session.payload).data.object.subscription;
+      await server.client().post(`/sandbox/_control/stripe/subscriptions/${subscriptionId}/fail-payment`, { final: true });
+      const flushed = (await server.client().post("/sandbox/_control/stripe/webhooks/flush", { order: "reverse" })).body;
+      assert.equal(flushed[0].type, "customer.subscription.deleted");
+      assert.ok(flushed.every((d: { delivered: boolean }) => d.delivered));
+      const row = await one(server, "select subscription_active, subscription_plan from users where id = $1", [user.id]);
+      assert.deepEqual(row, { subscription_active: false, subscription_plan: null });
+      const back = await client.get(`/api/payment-success?session_id=${started.body.sessionId}`);
+      assert.equal(back.headers.get("location"), "/subscription?payment=ended");
+      assert.equal(await count(server, "select 1 from quota_history where user_id = $1", [user.id]), 0);
+    } finally {
+      await setWebhooks(server, { hold: false });
+    }
+  });
+
   it("a delivery our server did not accept is retried until it is", async () => {
     await setWebhooks(server, { url: `${server.url}/api/webhooks/stripe-missing`, retryDelaysMs: [50] });
     try {
