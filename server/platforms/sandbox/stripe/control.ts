@@ -5,7 +5,7 @@
 import express, { type Response, type Router } from "express";
 import { parse } from "../control.ts";
 import { z } from "zod";
-import { API_VERSION } from "./objects.ts";
+import { API_VERSION, type Subscription } from "./objects.ts";
 import type { StripeState } from "./state.ts";
 import type { Delivery } from "./webhooks.ts";
 
@@ -67,31 +67,21 @@ export function stripeControlRoutes(stripe: StripeState): Router {
     if (!sub) return notFound(res, "subscription");
     res.json(sub);
   });
+  /** Runs a change on one subscription and answers it with the events the change sent. */
+  function onSubscription<T>(path: string, schema: z.ZodType<T>, change: (sub: Subscription, body: T) => Promise<void>) {
+    r.post(`/_control/stripe/subscriptions/:id/${path}`, async (req, res) => {
+      const body = parse(schema, req, res);
+      if (!body) return;
+      const sub = stripe.subscriptions.get(String(req.params.id));
+      if (!sub) return notFound(res, "subscription");
+      const before = stripe.webhooks.deliveries.length;
+      await change(sub, body);
+      res.json({ subscription: sub, events: stripe.webhooks.deliveries.slice(before).map((d) => view(d)) });
+    });
+  }
   // The period ends: a renewal paid (invoice.paid), or the end of a subscription set to cancel at period end.
-  r.post("/_control/stripe/subscriptions/:id/renew", async (req, res) => {
-    const sub = stripe.subscriptions.get(String(req.params.id));
-    if (!sub) return notFound(res, "subscription");
-    const before = stripe.webhooks.deliveries.length;
-    await stripe.renew(sub);
-    res.json({ subscription: sub, events: stripe.webhooks.deliveries.slice(before).map((d) => view(d)) });
-  });
-  r.post("/_control/stripe/subscriptions/:id/fail-payment", async (req, res) => {
-    const b = parse(failBody, req, res);
-    if (!b) return;
-    const sub = stripe.subscriptions.get(String(req.params.id));
-    if (!sub) return notFound(res, "subscription");
-    const before = stripe.webhooks.deliveries.length;
-    await stripe.failPayment(sub, b.final);
-    res.json({ subscription: sub, events: stripe.webhooks.deliveries.slice(before).map((d) => view(d)) });
-  });
-  r.post("/_control/stripe/subscriptions/:id/price", async (req, res) => {
-    const b = parse(priceBody, req, res);
-    if (!b) return;
-    const sub = stripe.subscriptions.get(String(req.params.id));
-    if (!sub) return notFound(res, "subscription");
-    const before = stripe.webhooks.deliveries.length;
-    await stripe.update(sub, { price: b.price });
-    res.json({ subscription: sub, events: stripe.webhooks.deliveries.slice(before).map((d) => view(d)) });
-  });
+  onSubscription("renew", z.object({}), (sub) => stripe.renew(sub));
+  onSubscription("fail-payment", failBody, (sub, b) => stripe.failPayment(sub, b.final));
+  onSubscription("price", priceBody, (sub, b) => stripe.update(sub, { price: b.price }));
   return r;
 }
