@@ -9,6 +9,7 @@ import { checkRoutes } from "./connections/check-routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
+import { billingRoutes, stripeWebhookRoutes } from "./billing/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { metricsRoutes } from "./ops/metrics.ts";
@@ -32,7 +33,9 @@ export function createApp(deps: Deps): App {
   app.use(healthRoutes(deps));
   app.use(metricsRoutes(deps));
   // The fake platforms, before the JSON-only guard: OAuth token endpoints and consent forms are form-encoded.
-  if (config.platforms.mode === "sandbox") app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl }).router);
+  if (config.platforms.mode === "sandbox") app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl, stripeWebhookSecret: config.billing.webhookSecret }).router);
+  // The one hole in the Origin and JSON guards: exactly POST /api/webhooks/stripe (raw body, signature-checked).
+  app.use(stripeWebhookRoutes(deps));
 
   const sessions = createSessions(config, deps.database.pool);
   app.use(sameOriginWrites(config.publicOrigin));
@@ -49,6 +52,7 @@ export function createApp(deps: Deps): App {
   app.use(onboardingRoutes(deps));
   app.use(quotaRoutes(deps));
   app.use(postRoutes(deps));
+  app.use(billingRoutes(deps));
 
   app.use("/api", notFoundApi);
   if (config.staticDir) {

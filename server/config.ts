@@ -97,6 +97,14 @@ const envSchema = z.object({
   PLATFORM_HTTP_TIMEOUT_MS: int(20_000, 100),
   FACEBOOK_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").default("v21.0"),
   LINKEDIN_API_VERSION: z.string().regex(/^\d{6}$/, "must be YYYYMM").default("202510"),
+  // Payments (server/billing): Stripe, or the sandbox's imitation of it when no secret key is set.
+  STRIPE_SECRET_KEY: optionalText.refine((v) => v === undefined || /^(sk|rk)_(test|live)_/.test(v), {
+    message: "must be a Stripe secret key (sk_test_… or sk_live_…)",
+  }),
+  STRIPE_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || v.startsWith("whsec_"), { message: "must be a webhook signing secret (whsec_…)" }),
+  STRIPE_PRICE_STARTER: optionalText,
+  STRIPE_PRICE_GROWTH: optionalText,
+  STRIPE_PRICE_PROFESSIONAL: optionalText,
 });
 
 function isTimeZone(tz: string): boolean {
@@ -217,6 +225,13 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       );
     }
   }
+  if (production && e.STRIPE_SECRET_KEY) {
+    // Without the signing secret no webhook can be verified: renewals and cancellations would be lost.
+    if (!e.STRIPE_WEBHOOK_SECRET) missing.push("STRIPE_WEBHOOK_SECRET (the whsec_… signing secret of the Stripe webhook endpoint $PUBLIC_URL/api/webhooks/stripe)");
+    for (const v of ["STRIPE_PRICE_STARTER", "STRIPE_PRICE_GROWTH", "STRIPE_PRICE_PROFESSIONAL"] as const) {
+      if (!e[v]) missing.push(`${v} (the Stripe price id of that plan)`);
+    }
+  }
   if (missing.length) {
     throw new ConfigError(`Production needs:\n  - ${missing.join("\n  - ")}`);
   }
@@ -311,6 +326,34 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       breakerThreshold: e.BREAKER_FAILURE_THRESHOLD,
       breakerCooldownMs: e.BREAKER_COOLDOWN_SECONDS * 1000,
     },
+    billing: billingConfig(e, platformMode, sandboxUrl),
+  };
+}
+
+/** The sandbox's Stripe test key and webhook secret: only ever used against the sandbox. */
+export const SANDBOX_STRIPE = { secretKey: "sk_test_sandbox", webhookSecret: "whsec_sandbox_agencyiq" } as const;
+/** The React client's literal price ids (CLIENT.md §2), the sandbox's defaults so the shipped client works. */
+export const SANDBOX_PRICES = { starter: "price_1234567890starter", growth: "price_1234567890growth", professional: "price_1234567890professional" } as const;
+
+/**
+ * `stripe`: real Stripe (STRIPE_SECRET_KEY set). `sandbox`: the platform sandbox's imitation
+ * (no key, sandbox mounted). `disabled`: no key and no sandbox (live platforms without Stripe).
+ */
+function billingConfig(e: z.infer<typeof envSchema>, platformMode: "sandbox" | "live", sandboxUrl: string) {
+  const mode = e.STRIPE_SECRET_KEY ? "stripe" : platformMode === "sandbox" ? "sandbox" : "disabled";
+  const sandbox = mode !== "stripe";
+  const prices = {
+    starter: e.STRIPE_PRICE_STARTER ?? (sandbox ? SANDBOX_PRICES.starter : undefined),
+    growth: e.STRIPE_PRICE_GROWTH ?? (sandbox ? SANDBOX_PRICES.growth : undefined),
+    professional: e.STRIPE_PRICE_PROFESSIONAL ?? (sandbox ? SANDBOX_PRICES.professional : undefined),
+  };
+  return {
+    mode: mode as "stripe" | "sandbox" | "disabled",
+    secretKey: e.STRIPE_SECRET_KEY ?? SANDBOX_STRIPE.secretKey,
+    webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? (sandbox ? SANDBOX_STRIPE.webhookSecret : undefined),
+    prices,
+    /** Where the sandbox serves Stripe's API (its /v1/… paths) in sandbox mode. */
+    sandboxApiUrl: `${sandboxUrl}/stripe`,
   };
 }
 

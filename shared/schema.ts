@@ -373,3 +373,30 @@ export type NewPost = typeof posts.$inferInsert;
 export type PostLedger = typeof postLedger.$inferSelect;
 export type GiftCertificate = typeof giftCertificates.$inferSelect;
 export type VerificationCode = typeof verificationCodes.$inferSelect;
+
+// ---- Payments (server/billing) ----
+
+// Every Stripe webhook event processed, by Stripe's event id: the insert is
+// made in the transaction that applies the event, so a replay or a retry of
+// an applied event finds its row and changes nothing.
+export const stripeEvents = pgTable(
+  "stripe_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    // Stripe's `created` of the event (seconds since the epoch, as a date).
+    stripeCreatedAt: ts("stripe_created_at").notNull(),
+    processedAt: ts("processed_at").notNull(),
+  },
+  (t) => [index("stripe_events_processed_idx").on(t.processedAt)],
+);
+
+// A Checkout Session whose plan was granted: the webhook and the success
+// redirect may both apply a session, only the first insert grants.
+export const stripeCheckouts = pgTable("stripe_checkouts", {
+  sessionId: text("session_id").primaryKey(),
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  plan: planEnum("plan").notNull(),
+  subscriptionId: text("subscription_id"),
+  appliedAt: ts("applied_at").notNull(),
+});

@@ -41,7 +41,8 @@ const schemas = {
   }),
 };
 
-function parse<T>(schema: z.ZodType<T>, req: Request, res: Response): T | undefined {
+/** The body by a schema, or a 400 naming every problem (undefined: the answer is sent). */
+export function parse<T>(schema: z.ZodType<T>, req: Request, res: Response): T | undefined {
   const r = schema.safeParse(req.body ?? {});
   if (r.success) return r.data;
   const message = r.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
