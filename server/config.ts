@@ -91,6 +91,17 @@ const envSchema = z.object({
   PLATFORM_HTTP_TIMEOUT_MS: int(20_000, 100),
   FACEBOOK_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").default("v21.0"),
   LINKEDIN_API_VERSION: z.string().regex(/^\d{6}$/, "must be YYYYMM").default("202510"),
+  // Strategic content (issue 15): local posting times, and the optional OpenAI-compatible model.
+  CONTENT_TIMEZONE: z.string().default("Australia/Brisbane").refine(isTimeZone, { message: "must be an IANA time zone such as Australia/Brisbane" }),
+  CONTENT_POST_TIMES: z
+    .string()
+    .default("09:00,12:30,18:00")
+    .refine((v) => v.split(",").every((t) => /^([01]\d|2[0-3]):[0-5]\d$/.test(t.trim())), { message: "must be local times such as 09:00,12:30,18:00" }),
+  LLM_API_KEY: optionalText,
+  LLM_BASE_URL: optionalText.refine((v) => v === undefined || /^https?:\/\//.test(v), { message: "must be an http(s) URL such as https://api.openai.com/v1" }),
+  LLM_MODEL: z.string().default("gpt-4o-mini"),
+  LLM_TIMEOUT_MS: int(30_000, 100),
+  LLM_MAX_ATTEMPTS: int(2, 1),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -265,6 +276,20 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       reconcileDelayMs: e.PUBLISH_RECONCILE_DELAY_MS,
       breakerThreshold: e.BREAKER_FAILURE_THRESHOLD,
       breakerCooldownMs: e.BREAKER_COOLDOWN_SECONDS * 1000,
+    },
+    content: {
+      timezone: e.CONTENT_TIMEZONE,
+      postTimes: e.CONTENT_POST_TIMES.split(",").map((t) => t.trim()),
+      // Without a key the built-in generator writes the posts; in sandbox mode the model defaults to the sandbox's.
+      llm: e.LLM_API_KEY
+        ? {
+            apiKey: e.LLM_API_KEY,
+            baseUrl: (e.LLM_BASE_URL ?? (platformMode === "sandbox" ? `${sandboxUrl}/llm/v1` : "https://api.openai.com/v1")).replace(/\/$/, ""),
+            model: e.LLM_MODEL,
+            timeoutMs: e.LLM_TIMEOUT_MS,
+            maxAttempts: e.LLM_MAX_ATTEMPTS,
+          }
+        : undefined,
     },
   };
 }
