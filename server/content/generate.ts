@@ -77,7 +77,7 @@ export async function generateStrategicContent(deps: Deps, user: User, requested
 
   const brand: Brand = { ...purpose, goals: purpose.goals as Goals, contactDetails: purpose.contactDetails as ContactDetails };
   const { timezone, postTimes, llm } = deps.config.content;
-  const slots = planSlots({ platforms: eligible, count, now, timeZone: timezone, postTimes, themes: themesFor(brand.goals) });
+  const slots = planSlots({ platforms: eligible, count, now, timeZone: timezone, postTimes, themes: themesFor(brand.goals), until: new Date(status.cycleEnd) });
   const media = (p: Platform) => (p === "instagram" && logo ? { mediaUrl: logoUrl, mediaType: logo.mimeType } : { mediaUrl: null, mediaType: null });
   const check: CheckText = (slot, content) => deps.platforms[slot.platform].checkContent({ content, ...media(slot.platform) }).map((p) => p.message);
 

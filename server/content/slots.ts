@@ -78,6 +78,8 @@ export interface SlotPlan {
   timeZone: string;
   postTimes: string[];
   themes: Theme[];
+  /** The end of the current cycle: an approved post is planned for the cycle it was approved in, so none goes later. */
+  until: Date;
 }
 
 export function planSlots(p: SlotPlan): Slot[] {
@@ -85,8 +87,10 @@ export function planSlots(p: SlotPlan): Slot[] {
   const today = localDate(p.now, p.timeZone);
   const events = queenslandEvents(addDays(today, 1), PLAN_DAYS + LEAD_DAYS);
   const rounds = new Map<string, number>();
-  return Array.from({ length: p.count }, (_, n) => {
-    const date = addDays(today, 1 + Math.floor((n * PLAN_DAYS) / p.count));
+  // Whole days left in the cycle (from tomorrow), at most PLAN_DAYS.
+  const days = Math.max(1, Math.min(PLAN_DAYS, Math.floor((p.until.getTime() - p.now.getTime()) / 86_400_000)));
+  const slots = Array.from({ length: p.count }, (_, n) => {
+    const date = addDays(today, 1 + Math.floor((n * days) / p.count));
     const platform = p.platforms[n % p.platforms.length]!;
     const theme = p.themes[Math.floor(n / p.platforms.length) % p.themes.length]!;
     const time = p.postTimes[n % p.postTimes.length]!;
@@ -106,4 +110,5 @@ export function planSlots(p: SlotPlan): Slot[] {
       ...(event ? { event: { ...event, leadDays } } : {}),
     };
   });
+  return slots.filter((s) => s.scheduledFor < p.until).map((s, n) => ({ ...s, n }));
 }
