@@ -57,13 +57,18 @@ export interface Slot {
   event?: LocalEvent & { leadDays: number };
 }
 
+// Building an Intl formatter costs far more than using one: one per time zone.
+const partFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** UTC instant of a local date and time in a time zone (DST-safe: the offset is read at that instant). */
 export function zonedInstant(date: string, time: string, timeZone: string): Date {
   const [y, m, d] = date.split("-").map(Number) as [number, number, number];
   const [hh, mm] = time.split(":").map(Number) as [number, number];
   const asUtc = Date.UTC(y, m - 1, d, hh, mm);
+  let f = partFormats.get(timeZone);
+  if (!f) partFormats.set(timeZone, (f = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" })));
   const offsetAt = (t: number) => {
-    const p = new Intl.DateTimeFormat("en-US", { timeZone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric" }).formatToParts(new Date(t));
+    const p = f.formatToParts(new Date(t));
     const get = (k: string) => Number(p.find((x) => x.type === k)!.value);
     return Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute")) - t;
   };
@@ -82,18 +87,29 @@ export interface SlotPlan {
   until: Date;
 }
 
+/**
+ * One post per slot, a slot being a platform, a day and a posting time: the
+ * platforms take turns; each platform's posts are spread evenly over the days
+ * left in the cycle (at most 30, from tomorrow) and rotate through the
+ * posting times, so a day never holds two posts of one platform at one time.
+ */
 export function planSlots(p: SlotPlan): Slot[] {
   if (!p.platforms.length || p.count <= 0) return [];
   const today = localDate(p.now, p.timeZone);
   const events = queenslandEvents(addDays(today, 1), PLAN_DAYS + LEAD_DAYS);
-  const rounds = new Map<string, number>();
-  // Whole days left in the cycle (from tomorrow), at most PLAN_DAYS.
   const days = Math.max(1, Math.min(PLAN_DAYS, Math.floor((p.until.getTime() - p.now.getTime()) / 86_400_000)));
-  const slots = Array.from({ length: p.count }, (_, n) => {
-    const date = addDays(today, 1 + Math.floor((n * days) / p.count));
-    const platform = p.platforms[n % p.platforms.length]!;
-    const theme = p.themes[Math.floor(n / p.platforms.length) % p.themes.length]!;
-    const time = p.postTimes[n % p.postTimes.length]!;
+  const platforms = p.platforms.length;
+  const times = p.postTimes.length;
+  const count = Math.min(p.count, platforms * days * times);
+  const rounds = new Map<string, number>();
+  const slots = Array.from({ length: count }, (_, n) => {
+    const which = n % platforms;
+    const platform = p.platforms[which]!;
+    const j = Math.floor(n / platforms);
+    const onPlatform = Math.ceil((count - which) / platforms);
+    const date = addDays(today, 1 + Math.floor((j * days) / onPlatform));
+    const time = p.postTimes[(j + which) % times]!;
+    const theme = p.themes[j % p.themes.length]!;
     const key = `${platform}|${theme.key}`;
     const round = rounds.get(key) ?? 0;
     rounds.set(key, round + 1);

@@ -34,9 +34,22 @@ function calendar(): Holidays {
 }
 const qld = calendar();
 
+// Building an Intl formatter costs far more than using one: one per time zone.
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** YYYY-MM-DD of an instant in a time zone. */
 export function localDate(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(at);
+  let f = dateFormats.get(timeZone);
+  if (!f) dateFormats.set(timeZone, (f = new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })));
+  return f.format(at);
+}
+
+// A year's holidays never change while the process runs.
+const byYear = new Map<number, ReturnType<Holidays["getHolidays"]>>();
+function holidaysOf(year: number) {
+  let list = byYear.get(year);
+  if (!list) byYear.set(year, (list = qld.getHolidays(year)));
+  return list;
 }
 
 /** The date `days` after a YYYY-MM-DD date. */
@@ -53,7 +66,7 @@ export function queenslandEvents(from: string, days: number): LocalEvent[] {
   const seen = new Set<string>();
   const out: LocalEvent[] = [];
   for (const year of [...years].sort()) {
-    for (const h of qld.getHolidays(year)) {
+    for (const h of holidaysOf(year)) {
       const date = h.date.slice(0, 10);
       if (date < from || date >= to || seen.has(`${date}|${h.name}`)) continue;
       seen.add(`${date}|${h.name}`);

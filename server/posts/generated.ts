@@ -20,6 +20,8 @@ export interface GeneratedDraft {
   localEvent: string | null;
 }
 
+const INSERT_BATCH = 10;
+
 const replaceable = (userId: number) =>
   and(eq(posts.userId, userId), eq(posts.status, "draft"), isNotNull(posts.generatedBy), eq(posts.edited, false), not(mayBeOutSql));
 
@@ -47,14 +49,14 @@ export async function countPlannedPosts(deps: Deps, userId: number): Promise<num
 export async function replaceGeneratedDrafts(deps: Deps, userId: number, drafts: GeneratedDraft[]): Promise<{ replaced: number; saved: number }> {
   const now = deps.clock.now();
   return deps.db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`generate-content:${userId}`}))`);
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`posts:generated:${userId}`}))`);
     const gone = await tx.delete(posts).where(replaceable(userId)).returning({ id: posts.id });
-    const rows = drafts.length
-      ? await tx
-          .insert(posts)
-          .values(drafts.map((d) => ({ ...d, userId, status: "draft" as const, createdAt: now, updatedAt: now })))
-          .returning({ id: posts.id })
-      : [];
-    return { replaced: gone.length, saved: rows.length };
+    let saved = 0;
+    // In small batches: the embedded database's wire protocol fails on a statement with thousands of parameters.
+    for (let i = 0; i < drafts.length; i += INSERT_BATCH) {
+      const batch = drafts.slice(i, i + INSERT_BATCH).map((d) => ({ ...d, userId, status: "draft" as const, createdAt: now, updatedAt: now }));
+      saved += (await tx.insert(posts).values(batch).returning({ id: posts.id })).length;
+    }
+    return { replaced: gone.length, saved };
   });
 }
