@@ -99,9 +99,9 @@ export function writePost(b: Brand, slot: Slot, size = 0): string {
   const cta = callToAction(b, slot);
   switch (slot.platform) {
     case "x":
-      return [event, `${headline} ${body}`, cta].filter(Boolean).join(" ");
+      return [event, `${headline}${/[?!:.]$/.test(headline) ? "" : ":"} ${body}`, cta].filter(Boolean).join(" ");
     case "linkedin":
-      return [event, headline, body, `${firstSentence(b.corePurpose, len)}.`, cta, hashtags(b, "linkedin")].filter(Boolean).join("\n\n");
+      return [event, headline, body, `We work with ${inSentence(firstSentence(b.audience, len))}.`, cta, hashtags(b, "linkedin")].filter(Boolean).join("\n\n");
     case "instagram":
       return [event, `${headline} ✨`, body, cta, hashtags(b, "instagram")].filter(Boolean).join("\n\n");
     default:
