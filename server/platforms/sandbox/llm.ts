@@ -19,7 +19,7 @@ type FaultKind = (typeof FAULT_KINDS)[number];
 
 interface LlmState {
   faults: Array<{ kind: FaultKind; remaining: number }>;
-  /** Requests received (model and messages), for tests that check what a prompt holds. */
+  /** The last 50 requests (model and messages), for tests that check what a prompt holds. */
   requests: Array<{ model: string; messages: unknown }>;
 }
 const states = new WeakMap<SandboxState, LlmState>();
@@ -69,6 +69,7 @@ export function llmRoutes(s: SandboxState): Router {
       const body = request.safeParse(req.body);
       if (!body.success) throw openAiError(400, `Invalid request: ${body.error.issues[0]?.message}`, "invalid_request_error", null);
       st.requests.push({ model: body.data.model, messages: body.data.messages });
+      if (st.requests.length > 50) st.requests.shift();
       const user = [...body.data.messages].reverse().find((m) => m.role === "user");
       let parsed: z.infer<typeof prompt>;
       try {
