@@ -141,3 +141,26 @@ describe("strategic content, built-in writer", () => {
     await approveAndPublish(server, client, drafts);
   });
 });
+
+describe("strategic content, configured time zone and posting times", () => {
+  let server: TestServer;
+  before(async () => {
+    // Sydney leaves daylight saving on 5 April 2026: the month's posts straddle two UTC offsets.
+    server = await startTestServer({ env: { ...FAST_PUBLISHING, PLAN_STARTER_POSTS: "20", CONTENT_TIMEZONE: "Australia/Sydney", CONTENT_POST_TIMES: "07:15" } });
+    server.clock.set(new Date("2026-03-25T00:00:00Z"));
+  });
+  after(() => server.close());
+
+  it("schedules every post at the configured local time, daylight saving included", async () => {
+    const { client } = await brandOwner(server, ["facebook"], "sydney", "starter");
+    const r = await generate(client);
+    assert.equal(r.body.savedCount, 20);
+    const drafts = await postsOf(client);
+    const local = (iso: string) => new Intl.DateTimeFormat("en-AU", { timeZone: "Australia/Sydney", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(iso));
+    assert.deepEqual(new Set(drafts.map((p) => local(p.scheduledFor))), new Set(["07:15"]));
+    const utcHours = new Set(drafts.map((p) => new Date(p.scheduledFor).getUTCHours()));
+    assert.deepEqual(utcHours, new Set([20, 21]), "both offsets (+11 before, +10 after 5 April) are used");
+    const days = drafts.map((p) => p.scheduledFor.slice(0, 10));
+    assert.equal(new Set(days).size, 20, "one post a day on one platform with one posting time");
+  });
+});
