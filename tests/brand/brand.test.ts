@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
-import { clientBrandPurpose, pngImage, uploadLogo, webpImage } from "./helpers.ts";
+import { clientBrandPurpose, jpegImage, pngImage, uploadLogo, webpImage } from "./helpers.ts";
 
 describe("brand purpose", () => {
   let server: TestServer;
@@ -97,6 +97,14 @@ describe("logo upload", () => {
     assert.equal(up2.body.mimeType, "image/webp");
     assert.equal((await fetch(up.body.logoUrl)).status, 404);
     assert.deepEqual(readdirSync(join(server.dataDir, "uploads", "logos", String(user.id))), [up2.body.logoUrl.split("/").pop()]);
+
+    // A JPEG, whatever name and type the browser gave it: the bytes decide.
+    const up3 = await uploadLogo(client, jpegImage(16, 9), "photo.png", "image/png");
+    assert.equal(up3.status, 200, JSON.stringify(up3.body));
+    assert.equal(up3.body.mimeType, "image/jpeg");
+    assert.deepEqual([up3.body.width, up3.body.height], [16, 9]);
+    assert.match(up3.body.logoUrl, /\.jpg$/);
+    assert.equal((await fetch(up3.body.logoUrl)).headers.get("content-type"), "image/jpeg");
   });
 
   it("refuses a non-image renamed .png, a broken PNG, a 6 MB file, a wrong field; the Authorization header is not a login", async () => {
@@ -104,6 +112,10 @@ describe("logo upload", () => {
     const text = await uploadLogo(client, Buffer.from("<?php echo 'not an image'; ?>".repeat(10)), "logo.png", "image/png");
     assert.equal(text.status, 415);
     assert.equal(text.body.code, "unsupported_image");
+    // JPEG magic bytes without a frame header (the sandbox's placeholder "sample.jpg") is not an image.
+    const fakeJpeg = Buffer.from(await (await fetch(`${server.url}/sandbox/_media/sample.jpg`)).arrayBuffer());
+    assert.deepEqual([...fakeJpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+    assert.equal((await uploadLogo(client, fakeJpeg, "sample.jpg", "image/jpeg")).status, 415);
     const truncated = pngImage();
     const broken = await uploadLogo(client, truncated.subarray(0, truncated.length - 12));
     assert.equal(broken.status, 415, "a PNG without IEND is not accepted");

@@ -56,6 +56,15 @@ export function pngImage(w = 4, h = 3): Buffer {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(rows)), chunk("IEND", Buffer.alloc(0))]);
 }
 
+/** A baseline JPEG's structure: SOI, APP0 (JFIF), a frame header with the size, a scan, EOI. */
+export function jpegImage(w = 16, h = 9): Buffer {
+  const seg = (marker: number, data: number[]) => Buffer.from([0xff, marker, (data.length + 2) >> 8, (data.length + 2) & 0xff, ...data]);
+  const app0 = seg(0xe0, [0x4a, 0x46, 0x49, 0x46, 0, 1, 1, 0, 0, 1, 0, 1, 0, 0]);
+  const sof0 = seg(0xc0, [8, h >> 8, h & 0xff, w >> 8, w & 0xff, 1, 1, 0x11, 0]);
+  const sos = seg(0xda, [1, 1, 0, 0, 63, 0]);
+  return Buffer.concat([Buffer.from([0xff, 0xd8]), app0, sof0, sos, Buffer.alloc(32, 0x55), Buffer.from([0xff, 0xd9])]);
+}
+
 /** A lossless WebP container (RIFF size, VP8L header with the dimensions). */
 export function webpImage(w = 5, h = 7): Buffer {
   const bits = Buffer.alloc(4);
