@@ -97,7 +97,11 @@ export function planSlots(p: SlotPlan): Slot[] {
   if (!p.platforms.length || p.count <= 0) return [];
   const today = localDate(p.now, p.timeZone);
   const events = queenslandEvents(addDays(today, 1), PLAN_DAYS + LEAD_DAYS);
-  const days = Math.max(1, Math.min(PLAN_DAYS, Math.floor((p.until.getTime() - p.now.getTime()) / 86_400_000)));
+  // The days (from tomorrow, at most PLAN_DAYS) whose last posting time is still inside the cycle.
+  const latest = [...p.postTimes].sort().at(-1)!;
+  let days = 0;
+  while (days < PLAN_DAYS && zonedInstant(addDays(today, days + 1), latest, p.timeZone) < p.until) days++;
+  days = Math.max(days, 1);
   const platforms = p.platforms.length;
   const times = p.postTimes.length;
   const count = Math.min(p.count, platforms * days * times);
