@@ -10,6 +10,9 @@ import { onboardingRoutes } from "./onboarding/routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { billingRoutes, stripeWebhookRoutes } from "./billing/routes.ts";
+import { brandRoutes } from "./brand/routes.ts";
+import { contentRoutes } from "./content/routes.ts";
+import { eventRoutes } from "./events/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { metricsRoutes } from "./ops/metrics.ts";
@@ -53,6 +56,9 @@ export function createApp(deps: Deps): App {
   app.use(quotaRoutes(deps));
   app.use(postRoutes(deps));
   app.use(billingRoutes(deps));
+  app.use(brandRoutes(deps));
+  app.use(contentRoutes(deps));
+  app.use(eventRoutes(deps));
 
   app.use("/api", notFoundApi);
   if (config.staticDir) {

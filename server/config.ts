@@ -105,6 +105,17 @@ const envSchema = z.object({
   STRIPE_PRICE_STARTER: optionalText,
   STRIPE_PRICE_GROWTH: optionalText,
   STRIPE_PRICE_PROFESSIONAL: optionalText,
+  // Strategic content (issue 15): local posting times, and the optional OpenAI-compatible model.
+  CONTENT_TIMEZONE: z.string().default("Australia/Brisbane").refine(isTimeZone, { message: "must be an IANA time zone such as Australia/Brisbane" }),
+  CONTENT_POST_TIMES: z
+    .string()
+    .default("09:00,12:30,18:00")
+    .refine((v) => v.split(",").every((t) => /^([01]\d|2[0-3]):[0-5]\d$/.test(t.trim())), { message: "must be local times such as 09:00,12:30,18:00" }),
+  LLM_API_KEY: optionalText,
+  LLM_BASE_URL: optionalText.refine((v) => v === undefined || /^https?:\/\//.test(v), { message: "must be an http(s) URL such as https://api.openai.com/v1" }),
+  LLM_MODEL: z.string().default("gpt-4o-mini"),
+  LLM_TIMEOUT_MS: int(30_000, 100),
+  LLM_MAX_ATTEMPTS: int(2, 1),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -327,6 +338,20 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       breakerCooldownMs: e.BREAKER_COOLDOWN_SECONDS * 1000,
     },
     billing: billingConfig(e, platformMode, sandboxUrl),
+    content: {
+      timezone: e.CONTENT_TIMEZONE,
+      postTimes: e.CONTENT_POST_TIMES.split(",").map((t) => t.trim()),
+      // Without a key the built-in generator writes the posts; in sandbox mode the model defaults to the sandbox's.
+      llm: e.LLM_API_KEY
+        ? {
+            apiKey: e.LLM_API_KEY,
+            baseUrl: (e.LLM_BASE_URL ?? (platformMode === "sandbox" ? `${sandboxUrl}/llm/v1` : "https://api.openai.com/v1")).replace(/\/$/, ""),
+            model: e.LLM_MODEL,
+            timeoutMs: e.LLM_TIMEOUT_MS,
+            maxAttempts: e.LLM_MAX_ATTEMPTS,
+          }
+        : undefined,
+    },
   };
 }
 

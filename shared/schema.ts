@@ -150,6 +150,13 @@ export const posts = pgTable(
     editedAt: ts("edited_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    // Strategic content (issue 15): what the schedule page shows beside a generated draft.
+    // generatedBy is null for posts a person wrote; regeneration replaces only generated, unedited drafts.
+    generatedBy: text("generated_by"),
+    strategicTheme: text("strategic_theme"),
+    businessCanvasPhase: text("business_canvas_phase"),
+    engagementOptimisation: text("engagement_optimisation"),
+    localEvent: text("local_event"),
   },
   (t) => [
     index("posts_user_idx").on(t.userId, t.createdAt),
@@ -400,3 +407,37 @@ export const stripeCheckouts = pgTable("stripe_checkouts", {
   subscriptionId: text("subscription_id"),
   appliedAt: ts("applied_at").notNull(),
 });
+// --- Brand purpose and content (issue 15) ------------------------------------------
+
+// The brand purpose form, one row per user (POST /api/brand-purpose upserts the whole form).
+export const brandPurposes = pgTable("brand_purposes", {
+  userId: integer("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  brandName: text("brand_name").notNull(),
+  productsServices: text("products_services").notNull(),
+  corePurpose: text("core_purpose").notNull(),
+  audience: text("audience").notNull(),
+  jobToBeDone: text("job_to_be_done").notNull(),
+  motivations: text("motivations").notNull(),
+  painPoints: text("pain_points").notNull(),
+  goals: jsonb("goals").notNull(),
+  contactDetails: jsonb("contact_details").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+// The uploaded logo, kept apart from the form: the client uploads it before the first save,
+// and its save cannot carry it (CLIENT.md §3). The file lives under DATA_DIR/uploads/logos/<user>/.
+export const brandLogos = pgTable("brand_logos", {
+  userId: integer("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  fileName: text("file_name").notNull(),
+  mimeType: text("mime_type").notNull(),
+  bytes: integer("bytes").notNull(),
+  updatedAt: updatedAt(),
+});
+
+export type BrandPurpose = typeof brandPurposes.$inferSelect;
+export type BrandLogo = typeof brandLogos.$inferSelect;

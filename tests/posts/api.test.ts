@@ -13,11 +13,15 @@ const POST_FIELDS = [
   "analytics",
   "approvedAt",
   "attemptCount",
+  "businessCanvasPhase",
   "content",
   "edited",
   "editedAt",
+  "engagementOptimisation",
   "errorLog",
+  "generatedBy",
   "id",
+  "localEvent",
   "mediaUrl",
   "nextAttemptAt",
   "platform",
@@ -25,6 +29,7 @@ const POST_FIELDS = [
   "publishedAt",
   "scheduledFor",
   "status",
+  "strategicTheme",
 ];
 
 describe("posts API", () => {

@@ -10,6 +10,7 @@ import { controlRoutes } from "./control.ts";
 import { googleRoutes, mediaRoutes } from "./google.ts";
 import { graphRoutes } from "./graph.ts";
 import { linkedinRoutes } from "./linkedin.ts";
+import { llmRoutes } from "./llm.ts";
 import { authorizeRoutes, tokenRoutes } from "./oauth.ts";
 import { SandboxState } from "./state.ts";
 import { xRoutes } from "./x.ts";
@@ -43,6 +44,7 @@ export function createSandbox(options: SandboxOptions): { router: Router; state:
   router.use(under(["/googleapis/"], googleRoutes(state)));
   router.use(mediaRoutes());
   router.use(under(["/stripe/", "/_control/stripe/"], stripeSandbox(state, { appUrl: options.appUrl, webhookSecret: options.stripeWebhookSecret }).router));
+  router.use(under(["/llm/"], llmRoutes(state)));
   router.use("/_control", controlRoutes(state));
   router.use(authorizeRoutes(state));
   router.use(tokenRoutes(state));
