@@ -14,6 +14,7 @@ import { healthRoutes } from "./http/health.ts";
 import { metricsRoutes } from "./ops/metrics.ts";
 import { createSandbox } from "./platforms/sandbox/index.ts";
 import { jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
+import { spaRoutes } from "./http/spa.ts";
 import { createSessions, idleTimeout, type SessionHandle } from "./http/session.ts";
 
 export interface App {
@@ -51,9 +52,8 @@ export function createApp(deps: Deps): App {
   app.use(postRoutes(deps));
 
   app.use("/api", notFoundApi);
-  if (config.staticDir) {
-    app.use(express.static(config.staticDir, { dotfiles: "deny", index: "index.html", redirect: false }));
-  }
+  // The React client's build: its files, and index.html for any page loaded directly (spa.ts).
+  if (config.staticDir) app.use(spaRoutes(config.staticDir));
   // Anything else: a plain 404 that never echoes the path.
   app.use((_req, res) => sendError(res, new HttpError(404, "not_found", "Not found")));
   app.use(errorHandler(deps.log));

@@ -46,6 +46,12 @@ export function authRoutes(deps: Deps): Router {
     return sessionStatus(req);
   }
 
+  // The client sends the browser here (a full page load) whenever nobody is
+  // logged in, and expects to land on its own /login page.
+  r.get("/api/login", (_req, res) => {
+    res.status(302).location("/login").json({ redirectTo: "/login" });
+  });
+
   r.get("/api/auth/session", async (req, res) => {
     res.json(await sessionStatus(req));
   });
