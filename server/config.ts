@@ -43,7 +43,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STATIC_DIR: optionalText,
   OPS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: "must be at least 16 characters" }),
-  REQUIRE_PHONE_VERIFICATION: bool(true),
+  // The React client signs up without a code (README "The React client"): true refuses unproven phones.
+  REQUIRE_PHONE_VERIFICATION: bool(false),
   PHONE_VERIFICATION_MAX_AGE_MINUTES: int(60, 1),
   SIGNUPS_PER_IP_PER_HOUR: int(20, 1),
   SMTP_URL: optionalText,
