@@ -6,6 +6,7 @@ import { connectPageRoutes } from "./connections/connect-page.ts";
 import { connectRoutes } from "./connections/connect-routes.ts";
 import { connectionRoutes } from "./connections/routes.ts";
 import { checkRoutes } from "./connections/check-routes.ts";
+import { clientConnectionRoutes } from "./connections/client-routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
@@ -50,6 +51,7 @@ export function createApp(deps: Deps): App {
   app.use(onboardingRoutes(deps));
   app.use(quotaRoutes(deps));
   app.use(postRoutes(deps));
+  app.use(clientConnectionRoutes(deps));
 
   app.use("/api", notFoundApi);
   // The React client's build: its files, and index.html for any page loaded directly (spa.ts).
