@@ -1,6 +1,7 @@
 // createApp(deps): middleware and routers, no listen (tests mount it).
 import express, { type Express } from "express";
 import type { Deps } from "./deps.ts";
+import { accountRoutes } from "./account/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { connectPageRoutes } from "./connections/connect-page.ts";
 import { connectRoutes } from "./connections/connect-routes.ts";
@@ -52,6 +53,7 @@ export function createApp(deps: Deps): App {
   app.use(quotaRoutes(deps));
   app.use(postRoutes(deps));
   app.use(clientConnectionRoutes(deps));
+  app.use(accountRoutes(deps));
 
   app.use("/api", notFoundApi);
   // The React client's build: its files, and index.html for any page loaded directly (spa.ts).
