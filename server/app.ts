@@ -9,6 +9,7 @@ import { connectionRoutes } from "./connections/routes.ts";
 import { checkRoutes } from "./connections/check-routes.ts";
 import { clientConnectionRoutes } from "./connections/client-routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
+import { giftTrackerRoutes } from "./onboarding/gift-tracker.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
@@ -54,6 +55,7 @@ export function createApp(deps: Deps): App {
   app.use(postRoutes(deps));
   app.use(clientConnectionRoutes(deps));
   app.use(accountRoutes(deps));
+  app.use(giftTrackerRoutes(deps));
 
   app.use("/api", notFoundApi);
   // The React client's build: its files, and index.html for any page loaded directly (spa.ts).
