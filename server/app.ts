@@ -10,6 +10,7 @@ import { checkRoutes } from "./connections/check-routes.ts";
 import { clientConnectionRoutes } from "./connections/client-routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
 import { giftTrackerRoutes } from "./onboarding/gift-tracker.ts";
+import { subscriptionStreams, type SubscriptionStreams } from "./subscription/stream.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
@@ -23,6 +24,8 @@ import { createSessions, idleTimeout, type SessionHandle } from "./http/session.
 export interface App {
   app: Express;
   sessions: SessionHandle;
+  /** Open subscription event streams; closed before the HTTP server (they would keep it open). */
+  streams: SubscriptionStreams;
 }
 
 export function createApp(deps: Deps): App {
@@ -56,6 +59,8 @@ export function createApp(deps: Deps): App {
   app.use(clientConnectionRoutes(deps));
   app.use(accountRoutes(deps));
   app.use(giftTrackerRoutes(deps));
+  const streams = subscriptionStreams(deps, { pingMs: config.sse.pingMs });
+  app.use(streams.router);
 
   app.use("/api", notFoundApi);
   // The React client's build: its files, and index.html for any page loaded directly (spa.ts).
@@ -63,5 +68,5 @@ export function createApp(deps: Deps): App {
   // Anything else: a plain 404 that never echoes the path.
   app.use((_req, res) => sendError(res, new HttpError(404, "not_found", "Not found")));
   app.use(errorHandler(deps.log));
-  return { app, sessions };
+  return { app, sessions, streams };
 }

@@ -9,6 +9,7 @@ import { deactivateConnections, revokeAtPlatforms, type RevocationReport } from 
 import { removeUnsentPostsOfUser } from "../posts/service.ts";
 import { checkCode } from "./verification.ts";
 import { isUniqueViolation } from "../db/index.ts";
+import { announceSubscriptionChange } from "../subscription/events.ts";
 
 const phoneTaken = () => conflict("phone_taken", "This phone number belongs to another account");
 
@@ -51,6 +52,7 @@ export async function cancelSubscription(deps: Deps, user: User): Promise<Cancel
     // Posts that reached a platform, or may have, stay (the posts domain decides which).
     const postsDeleted = await removeUnsentPostsOfUser(tx, user.id);
     await tx.update(users).set({ subscriptionActive: false, updatedAt: now }).where(eq(users.id, user.id));
+    await announceSubscriptionChange(tx, user.id);
     return { connections, postsDeleted };
   });
   const atPlatforms = await revokeAtPlatforms(deps, connections);
