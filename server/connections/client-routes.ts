@@ -9,10 +9,9 @@ import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
 import { HttpError } from "../http/errors.ts";
 import { parseBody } from "../http/validate.ts";
-import { parsePlatform } from "../platforms/registry.ts";
+import { platformName } from "./routes.ts";
 import { limitConnectionChecks, summarizeVerdicts, verifyConnections } from "./verify.ts";
 
-const platformName = z.string().transform((v, ctx) => parsePlatform(v) ?? (ctx.addIssue({ code: "custom", message: `must be one of ${PLATFORMS.join(", ")} (or twitter)` }), z.NEVER));
 const testBody = z.strictObject({ platform: platformName });
 
 export function clientConnectionRoutes(deps: Deps): Router {

@@ -12,6 +12,7 @@ import { createCertificates } from "../../server/onboarding/gift-service.ts";
 import type { Reply } from "../support/client.ts";
 import { connectPlatform } from "../support/connect.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
+import { until } from "./helpers.ts";
 
 type Kind = "string" | "number" | "boolean" | "array" | "object" | "string|null" | "number|null" | "iso|null";
 type Spec = { [field: string]: Kind | Spec };
@@ -150,10 +151,7 @@ describe("a new customer's journey through the client's calls", () => {
 
   it("reset password: forgot (always 200), the e-mailed link loads the app, validate, reset", async () => {
     ok(await browser().post("/api/forgot-password", { email: customer.email, phone: customer.phone }));
-    const deadline = Date.now() + 20_000;
-    let mail;
-    while (!(mail = server.deps.mailer.outbox.find((m) => m.to === customer.email && /reset/i.test(m.subject))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(mail, "the reset e-mail");
+    const mail = await until("the reset e-mail", () => server.deps.mailer.outbox.find((m) => m.to === customer.email && /reset/i.test(m.subject)));
     const link = new URL(/https?:\/\/\S+/.exec(mail.text)![0]);
     const visitor = browser();
     assert.match((await visitor.get(link.pathname + link.search, HTML)).text, /id="root"/);

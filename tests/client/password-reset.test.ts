@@ -6,16 +6,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { newIdentity, startTestServer, type TestServer } from "../support/server.ts";
-
-async function until<T>(what: string, probe: () => T | undefined, deadlineMs = 20_000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { until } from "./helpers.ts";
 
 describe("password reset", () => {
   let server: TestServer;
