@@ -36,7 +36,8 @@ export async function limitConnectionChecks(deps: Deps, userId: number): Promise
  * without it only what is due (a refresh near expiry, a day-old validation) runs.
  */
 export async function verifyConnections(deps: Deps, userId: number, opts: { platforms?: Platform[]; validate: boolean }): Promise<ConnectionVerdict[]> {
-  const platforms = opts.platforms ?? (await listConnections(deps, userId)).filter((r) => r.isActive).map((r) => r.platform);
+  // A set: the client may name X twice (x and twitter).
+  const platforms = new Set(opts.platforms ?? (await listConnections(deps, userId)).filter((r) => r.isActive).map((r) => r.platform));
   const verdicts: ConnectionVerdict[] = [];
   for (const platform of platforms) verdicts.push(await verifyOne(deps, userId, platform, opts.validate));
   return verdicts;

@@ -9,7 +9,7 @@
 import { Router, type Request, type Response } from "express";
 import type { Deps } from "../deps.ts";
 import { findUserById } from "../auth/queries.ts";
-import { safeError } from "../http/errors.ts";
+import { HttpError, safeError } from "../http/errors.ts";
 import { subscriptionUsage } from "../quota/usage.ts";
 import { SUBSCRIPTION_CHANNEL } from "./events.ts";
 
@@ -62,7 +62,7 @@ export function subscriptionStreams(deps: Deps, options: { pingMs: number }): Su
 
   const router = Router();
   router.get("/api/subscription-status-sse", async (req: Request, res: Response) => {
-    if (closed) return res.status(503).json({ error: "Shutting down", message: "Shutting down", code: "unavailable" });
+    if (closed) throw new HttpError(503, "shutting_down", "The server is restarting; reconnect in a moment");
     // Listening starts with the first stream; a failure is retried by the next one.
     listening ??= deps.database.listen(SUBSCRIPTION_CHANNEL, onNotify).catch((err) => {
       listening = undefined;
