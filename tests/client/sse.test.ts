@@ -2,13 +2,17 @@
 // (CLIENT.md §2): unnamed events, data {type, data, timestamp}; anonymous
 // streams get only `connected` and pings; a plan granted (gift, billing) or
 // ended (cancel) is pushed — through PostgreSQL NOTIFY, so also to a stream
-// held by another server on the same database.
+// held by another process on the same database.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createCertificates } from "../../server/onboarding/gift-service.ts";
-import type { Client } from "../support/client.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "../support/client.ts";
 import { needsRealPostgres } from "../support/database.ts";
-import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
+import { spawnServer, type ServerProcess } from "../support/process.ts";
+import { freePort, signedUpClient, startTestServer, TEST_SECRETS, type TestServer } from "../support/server.ts";
 
 interface Event {
   type: string;
@@ -129,27 +133,37 @@ describe("subscription status stream", () => {
   });
 });
 
-describe("subscription status stream across servers", { skip: needsRealPostgres }, () => {
+describe("subscription status stream across processes", { skip: needsRealPostgres }, () => {
   let a: TestServer;
-  let b: TestServer;
+  let b: ServerProcess;
+  let dataDir: string;
   before(async () => {
     a = await startTestServer({ env: { SSE_PING_SECONDS: "1" } });
-    b = await startTestServer({ database: a.database, env: { SSE_PING_SECONDS: "1" } });
+    const port = await freePort();
+    dataDir = mkdtempSync(join(tmpdir(), "aiq-sse-b-"));
+    b = await spawnServer({
+      port,
+      timeoutMs: 60_000,
+      env: { NODE_ENV: "test", PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, DATABASE_URL: a.database.url, LOG_LEVEL: "warn", ...TEST_SECRETS },
+    });
   });
   after(async () => {
-    await b.close({ dropDatabase: false });
+    await b?.kill();
     await a.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("a plan granted through one server reaches the stream held by the other", async () => {
+  it("a plan granted by another OS process reaches this process's stream", async () => {
     const u = await signedUpClient(a, "ssex");
     const s = await openStream(a.url, u.client);
     await s.next("subscription_status");
     const mark = s.events.length;
-    const [code] = await createCertificates(b.deps.db, { plan: "professional", createdFor: "SSE test", count: 1, now: b.clock.now() });
-    const onB = b.client();
+    const [code] = await createCertificates(a.deps.db, { plan: "professional", createdFor: "SSE test", count: 1, now: a.clock.now() });
+    // The same browser session, served by the other process (sessions live in PostgreSQL).
+    const onB = new Client(b.url);
     onB.cookies = new Map(u.client.cookies);
-    assert.equal((await onB.post("/api/redeem-gift-certificate", { code: code! })).status, 200);
+    const r = await onB.post("/api/redeem-gift-certificate", { code: code! });
+    assert.equal(r.status, 200, r.text);
     const granted = await s.next("subscription_status", mark);
     assert.equal(granted.data.plan, "professional");
     assert.equal(granted.data.totalPosts, 52);
