@@ -47,6 +47,9 @@ export async function renderMetrics(deps: Deps): Promise<string> {
     await deps.db.execute(sql`select min(next_attempt_at) as oldest from posts where status = 'approved' and next_attempt_at <= ${now}`),
   );
   const oldest = lag?.oldest ? new Date(lag.oldest).getTime() : undefined;
+  const breakers = rowsOf<{ platform: string; state: string; operator_code: string | null }>(
+    await deps.db.execute(sql`select platform::text, state, operator_code from platform_health order by 1`),
+  );
   return (
     [
       family("agencyiq_publish_attempts_total", "counter", "Publish attempts recorded in post_logs, by platform and outcome.",
@@ -61,6 +64,8 @@ export async function renderMetrics(deps: Deps): Promise<string> {
         })),
       family("agencyiq_publish_queue_lag_seconds", "gauge", "How overdue the oldest due approved post is.",
         [[{}, oldest === undefined ? 0 : Math.max(0, (now.getTime() - oldest) / 1000)]]),
+      family("agencyiq_platform_paused", "gauge", "1 while a platform's breaker is not closed; reason operator:<code> (paused for everyone) or failures.",
+        breakers.filter((b) => b.state !== "closed").map((b) => [{ platform: b.platform, reason: b.operator_code ? `operator:${b.operator_code}` : "failures" }, 1])),
     ].join("\n") + "\n"
   );
 }

@@ -2,6 +2,7 @@
 // endpoint call, and turning "expires in N seconds" into dates.
 import type { Platform } from "../../shared/schema.ts";
 import type { Clock } from "../deps.ts";
+import type { MediaFetchConfig } from "../media/fetch.ts";
 import type { ApiVersions, PlatformCredentials, PlatformUrls } from "./endpoints.ts";
 import { PlatformError } from "./errors.ts";
 import type { PlatformHttp } from "./http.ts";
@@ -16,6 +17,8 @@ export interface AdapterContext {
   http: PlatformHttp;
   publicUrl: string;
   versions: ApiVersions;
+  /** The guarded fetcher's limits, for media the adapter downloads itself. */
+  media: MediaFetchConfig;
 }
 
 export interface OAuthSpec {

@@ -3,6 +3,7 @@
 import { credentialsOf, exchangeCodeWith, inSeconds, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, nextMidnight, PlatformError, PlatformHttpError } from "./errors.ts";
 import { LINKEDIN_MAX, linkedinEscape, linkedinUnescape } from "./text.ts";
+import { linkedinVersion } from "./linkedin-version.ts";
 import type { ConnectionCredentials, ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
 
 const SPEC: OAuthSpec = {
@@ -17,7 +18,7 @@ const AUTH_CODES: Record<number, string> = { 65600: "token_invalid", 65601: "tok
 export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
   const now = () => ctx.clock.now();
   const urnOf = (conn: ConnectionCredentials) => String(conn.metadata.personUrn ?? `urn:li:person:${conn.platformUserId}`);
-  const restHeaders = () => ({ "LinkedIn-Version": ctx.versions.linkedin, "X-Restli-Protocol-Version": "2.0.0" });
+  const restHeaders = () => ({ "LinkedIn-Version": linkedinVersion(ctx.versions.linkedin, now()), "X-Restli-Protocol-Version": "2.0.0" });
 
   const checkContent = (post: PostInput): ContentProblem[] => {
     const problems: ContentProblem[] = [];
@@ -36,6 +37,12 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
       const body = err.body as any;
       const base = { status: err.status, message: err.message };
       if (err.status === 401) return { ...base, kind: "auth_revoked", code: AUTH_CODES[Number(body?.serviceErrorCode)] ?? "unauthorized" };
+      // A retired (or not yet released) LinkedIn-Version: every /rest call of this app fails, an operator problem.
+      if (err.status === 426) {
+        const version = linkedinVersion(ctx.versions.linkedin, at);
+        const why = ctx.versions.linkedin ? `LINKEDIN_API_VERSION=${version} is not an active LinkedIn API version: unset it (then it follows the date) or set a current YYYYMM` : `LinkedIn refuses API version ${version}`;
+        return { ...base, kind: "transient", code: "version_retired", message: why, operator: true };
+      }
       if (err.status === 403 && Number(body?.serviceErrorCode) === 100) return { ...base, kind: "auth_revoked", code: "permission_missing" };
       if (err.status === 429) {
         // Daily application and member limits reset at midnight UTC when no Retry-After is given.
@@ -91,6 +98,18 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
 
     async validate(conn) {
       await ctx.http.request("userinfo", `${ctx.urls.api}/v2/userinfo`, { bearer: conn.accessToken });
+      // /v2/userinfo is unversioned: a retired LinkedIn-Version would go unnoticed until a post fails.
+      // One versioned call proves the version is served; for a member the finder's 403 (r_member_social
+      // is not granted to ordinary apps) is the expected answer — only 426 and 401 mean something here.
+      try {
+        await ctx.http.request("version_check", `${ctx.urls.api}/rest/posts`, {
+          bearer: conn.accessToken,
+          headers: { ...restHeaders(), "X-RestLi-Method": "FINDER" },
+          query: { q: "author", author: urnOf(conn), count: 1 },
+        });
+      } catch (err) {
+        if (!(err instanceof PlatformHttpError && err.status === 403)) throw err;
+      }
       return {};
     },
 

@@ -39,6 +39,7 @@ export function createPlatformAdapters(
         http: new PlatformHttp(platform, timeoutMs),
         publicUrl: deps.config.publicUrl,
         versions: p.versions,
+        media: deps.config.media,
       }),
     ]),
   ) as PlatformAdapters;

@@ -103,6 +103,10 @@ export interface PostInput {
 export interface PublishResult {
   platformPostId: string;
   url?: string;
+  /** Who can see it, where the platform may decide otherwise than asked (YouTube: "private"). */
+  visibility?: string;
+  /** Something the user must know about the published post (shown with it). */
+  notice?: string;
 }
 
 export interface RecentPost {
@@ -148,6 +152,17 @@ export interface ErrorClassification {
   retryAt?: Date;
   duplicate?: boolean;
   status?: number;
+  /**
+   * The failure says nothing about the platform (the user's media, content,
+   * token or account): it must never move the platform's circuit breaker.
+   */
+  notPlatform?: boolean;
+  /**
+   * The platform refuses every call of this app, whoever's (credits depleted,
+   * app secret wrong, API version retired): an operator problem. The platform
+   * is paused for everyone; no post fails, no user is told to reconnect.
+   */
+  operator?: boolean;
 }
 
 export interface PlatformAdapter {

@@ -2,6 +2,7 @@
 // refresh tokens that rotate on every use, weighted 280-character posts.
 import { credentialsOf, exchangeCodeWith, inSeconds, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, PlatformError, PlatformHttpError } from "./errors.ts";
+import type { ReplyHeaders } from "./http.ts";
 import { X_MAX_WEIGHTED, xWeightedLength } from "./text.ts";
 import type { ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
 
@@ -13,6 +14,22 @@ const SPEC: OAuthSpec = {
   clientAuth: "basic",
   maxStateLength: 500,
 };
+
+const LIMITS = ["x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"];
+
+/**
+ * When a 429 ends: the latest reset among the windows that are used up (the
+ * 15-minute one and the 24-hour caps per user and per app); when none says
+ * it is used up, the latest reset given.
+ */
+export function xLimitReset(headers: ReplyHeaders): Date | undefined {
+  const windows = LIMITS.map((p) => ({ reset: Number(headers.get(`${p}-reset`)), remaining: headers.get(`${p}-remaining`) })).filter(
+    (w) => Number.isFinite(w.reset) && w.reset > 0,
+  );
+  const spent = windows.filter((w) => w.remaining === "0");
+  const pick = spent.length ? spent : windows;
+  return pick.length ? new Date(Math.max(...pick.map((w) => w.reset)) * 1000) : undefined;
+}
 
 export function xAdapter(ctx: AdapterContext): PlatformAdapter {
   const now = () => ctx.clock.now();
@@ -42,10 +59,12 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
       const base = { status: err.status, message: err.message };
       const body = err.body as any;
       if (err.status === 429) {
-        const reset = Number(err.headers.get("x-rate-limit-reset"));
-        const retryAt = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000) : classifyCommon(err, at).retryAt!;
+        const reset = xLimitReset(err.headers);
+        const retryAt = reset ?? classifyCommon(err, at).retryAt!;
         return { ...base, kind: "rate_limited", code: "rate_limited", retryAt };
       }
+      // Pay-per-use app out of credits: every call of every user fails until the operator pays.
+      if (err.status === 402) return { ...base, kind: "transient", code: "credits_depleted", message: "X: the app's API credits are depleted", operator: true };
       if (err.status === 403 && /duplicate/i.test(`${body?.detail ?? ""} ${body?.title ?? ""}`)) {
         return { ...base, kind: "permanent", code: "duplicate", duplicate: true };
       }

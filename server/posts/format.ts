@@ -27,5 +27,14 @@ export function formatPost(p: Post) {
 }
 
 export function formatHealth(h: PlatformHealth) {
-  return { platform: h.platform, healthy: h.healthy, state: h.state, lastError: h.lastError, retryAt: iso(h.retryAt) };
+  return {
+    platform: h.platform,
+    healthy: h.healthy,
+    state: h.state,
+    lastError: h.lastError,
+    retryAt: iso(h.retryAt),
+    // (new) why it is paused: "operator" (the platform refuses this app: credits, app secret, API version) or "failures".
+    pausedFor: h.state === "closed" ? null : h.operatorCode ? "operator" : "failures",
+    operatorCode: h.operatorCode,
+  };
 }

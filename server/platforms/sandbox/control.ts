@@ -34,6 +34,10 @@ const schemas = {
     codeTtl: z.object({ meta: z.number(), linkedin: z.number(), x: z.number(), google: z.number() }).partial().optional(),
     instagramDailyLimit: z.number().int().min(0).optional(),
     xPostsPer15Min: z.number().int().min(0).optional(),
+    youtubeAudited: z.boolean().optional(),
+    linkedinVersionLifetimeMonths: z.number().int().min(1).max(36).optional(),
+    xCreditsDepleted: z.boolean().optional(),
+    xUserPostsPer24Hours: z.number().int().min(0).optional(),
   }),
 };
 

@@ -3,6 +3,7 @@
 import express, { type Request, type Router } from "express";
 import { bearer, Fail, handle, linkedinFail, params } from "./kit.ts";
 import { ids, type SandboxState, type Token } from "./state.ts";
+import { monthVersion } from "../linkedin-version.ts";
 
 const RESERVED = new Set([..."|{}@[]()<>#*_~"]);
 
@@ -36,6 +37,13 @@ export function linkedinRoutes(s: SandboxState): Router {
   const needVersion = (req: Request) => {
     if (!/^\d{6}$/.test(req.get("linkedin-version") ?? "")) {
       throw new Fail({ status: 400, json: { status: 400, code: "VERSION_MISSING", message: "A version must be present. Please specify a version by adding the LinkedIn-Version header." } });
+    }
+    // Each monthly version is served for about a year (by the sandbox clock); later or unreleased ones answer 426.
+    const version = req.get("linkedin-version")!;
+    const now = new Date(s.now());
+    const oldest = monthVersion(now, s.settings.linkedinVersionLifetimeMonths - 1);
+    if (version < oldest || version > monthVersion(now, 0)) {
+      throw new Fail({ status: 426, json: { status: 426, code: "NONEXISTENT_VERSION", message: `Requested version ${version} is not active` } });
     }
   };
 

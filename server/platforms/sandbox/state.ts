@@ -18,6 +18,14 @@ export interface Settings {
   codeTtl: Record<Family, number>;
   instagramDailyLimit: number;
   xPostsPer15Min: number;
+  /** YouTube: uploads from an API project Google has not audited are forced private. */
+  youtubeAudited: boolean;
+  /** How many monthly LinkedIn-Version values are active (the current month and the ones before it). */
+  linkedinVersionLifetimeMonths: number;
+  /** X pay-per-use: the app is out of credits, every API call answers 402. */
+  xCreditsDepleted: boolean;
+  /** X's 24-hour cap on posts per user (answered with x-user-limit-24hour-* headers). */
+  xUserPostsPer24Hours: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -27,6 +35,10 @@ export const DEFAULT_SETTINGS: Settings = {
   codeTtl: { meta: 600, linkedin: 1800, x: 30, google: 600 },
   instagramDailyLimit: 50,
   xPostsPer15Min: 100,
+  youtubeAudited: false,
+  linkedinVersionLifetimeMonths: 12,
+  xCreditsDepleted: false,
+  xUserPostsPer24Hours: 2400,
 };
 
 export interface App {
@@ -105,6 +117,19 @@ export interface PageSpec {
   instagram?: { id: string; username: string };
 }
 
+/** A YouTube resumable upload session. */
+export interface Upload {
+  user: string;
+  channel: string;
+  title: string;
+  description: string;
+  privacy?: string;
+  total?: number;
+  received?: number;
+  /** The video resource, once every byte arrived (a status query after that answers it again). */
+  done?: Record<string, unknown>;
+}
+
 export interface Metrics {
   reach: number;
   impressions: number;
@@ -150,7 +175,7 @@ export class SandboxState {
   analytics = new Map<string, Metrics>();
   pages = new Map<string, PageSpec[]>();
   igContainers = new Map<string, { igUserId: string; caption: string; mediaUrl: string; published: boolean }>();
-  uploads = new Map<string, { user: string; channel: string; title: string; description: string }>();
+  uploads = new Map<string, Upload>();
   /** Every call by endpoint name, to count what the product did. */
   calls: Array<{ endpoint: string; at: number }> = [];
   held = new Set<ServerResponse>();

@@ -6,6 +6,7 @@ import { bearer, Fail, handle, params, xFail } from "./kit.ts";
 import { ids, type SandboxState, type Token } from "./state.ts";
 
 const WINDOW = 15 * 60_000;
+const DAY = 86_400_000;
 
 export function xRoutes(s: SandboxState): Router {
   const r = express.Router();
@@ -21,6 +22,10 @@ export function xRoutes(s: SandboxState): Router {
   function token(req: Request): Token {
     const st = s.tokenState("x", bearer(req));
     if (st.problem) throw xFail(401, "Unauthorized", "Unauthorized");
+    // Pay-per-use: an app out of credits is refused on every call, whoever's token it sends.
+    if (s.settings.xCreditsDepleted) {
+      throw new Fail({ status: 402, json: { title: "Payment Required", detail: "credits depleted", type: "https://api.x.com/2/problems/credits-depleted", status: 402 } });
+    }
     const until = s.rateLimitedUntil("x", st.token!.user);
     if (until !== undefined) throw limited(until);
     return st.token!;
@@ -40,6 +45,19 @@ export function xRoutes(s: SandboxState): Router {
     if (xWeightedLength(text) > 280) throw xFail(403, "Forbidden", "Your Tweet text is too long. For more information on how Twitter determines text length see https://github.com/twitter/twitter-text.");
     const recent = mine(t).filter((x) => x.createdAt > s.now() - WINDOW);
     if (recent.length >= s.settings.xPostsPer15Min) throw limited(Math.min(...recent.map((x) => x.createdAt)) + WINDOW);
+    // The 24-hour cap per user: its own headers beside the 15-minute window's (which still has room).
+    const today = mine(t).filter((x) => x.createdAt > s.now() - DAY);
+    if (today.length >= s.settings.xUserPostsPer24Hours) {
+      const reset = String(Math.ceil((Math.min(...today.map((x) => x.createdAt)) + DAY) / 1000));
+      throw xFail(429, "Too Many Requests", "Too Many Requests", {
+        "x-rate-limit-limit": String(s.settings.xPostsPer15Min),
+        "x-rate-limit-remaining": String(s.settings.xPostsPer15Min - recent.length - 1),
+        "x-rate-limit-reset": String(Math.ceil((s.now() + WINDOW) / 1000)),
+        "x-user-limit-24hour-limit": String(s.settings.xUserPostsPer24Hours),
+        "x-user-limit-24hour-remaining": "0",
+        "x-user-limit-24hour-reset": reset,
+      });
+    }
     if (mine(t).some((x) => x.text === text && x.createdAt > s.now() - 86_400_000)) {
       throw xFail(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.");
     }
