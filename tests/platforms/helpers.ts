@@ -26,7 +26,7 @@ export interface Harness {
 }
 
 /** Config and adapters for a sandbox at `sandboxUrl` (any URL: tests also point at a closed port). */
-export function adaptersFor(sandboxUrl: string, clock: TestClock, timeoutMs = 1500): { config: Config; adapters: PlatformAdapters } {
+export function adaptersFor(sandboxUrl: string, clock: TestClock, timeoutMs = 1500, env: Record<string, string> = {}): { config: Config; adapters: PlatformAdapters } {
   const config = loadConfig({
     NODE_ENV: "test",
     PLATFORM_MODE: "sandbox",
@@ -34,6 +34,7 @@ export function adaptersFor(sandboxUrl: string, clock: TestClock, timeoutMs = 15
     PLATFORM_SANDBOX_URL: sandboxUrl,
     DATA_DIR: mkdtempSync(join(tmpdir(), "aiq-platforms-")),
     ...TEST_SECRETS,
+    ...env,
   });
   return { config, adapters: createPlatformAdapters({ config, clock }, { timeoutMs }) };
 }

@@ -27,6 +27,7 @@ const schemas = {
     pages: z.array(z.object({ id: z.string().regex(/^\d+$/).optional(), name: z.string().min(1), instagram: z.boolean().default(false), username: z.string().optional() })),
   }),
   clock: z.object({ advanceMs: z.number().int() }),
+  appSecret: z.object({ platform, secret: z.string().min(1) }),
   settings: z.object({
     accessTtl: z.object({ metaShort: z.number(), metaLong: z.number(), linkedin: z.number(), x: z.number(), google: z.number() }).partial().optional(),
     linkedinRefreshTtl: z.number().int().min(1).optional(),
@@ -136,6 +137,13 @@ export function controlRoutes(s: SandboxState): Router {
     const e = typeof req.query.endpoint === "string" ? req.query.endpoint : undefined;
     const calls = s.calls.filter((c) => !e || c.endpoint === e).map((c) => ({ endpoint: c.endpoint, at: new Date(c.at).toISOString() }));
     res.json({ calls });
+  });
+  /** The platform's copy of our app secret (rotate it to see invalid_client; set it back to recover). */
+  r.post("/app-secret", (req, res) => {
+    const b = parse(schemas.appSecret, req, res);
+    if (!b) return;
+    for (const app of s.apps) if (app.family === FAMILY_OF[b.platform]) app.clientSecret = b.secret;
+    res.json({ ok: true });
   });
   /** The identities a sandbox account name gets on each platform. */
   r.get("/identities/:user", (req, res) => {
