@@ -98,6 +98,18 @@ export interface PostInput {
   title?: string | null;
   /** Facebook: optional link attachment. */
   link?: string | null;
+  /**
+   * What the platform left on this post between attempts (Instagram's
+   * container id, YouTube's visibility): read it to reuse work on a retry,
+   * write it as soon as it exists. Absent outside the publishing runner.
+   */
+  state?: PlatformStateStore;
+}
+
+export interface PlatformStateStore {
+  get(): Promise<Record<string, unknown>>;
+  /** Merged into what is stored; a null value removes the key. */
+  set(patch: Record<string, unknown>): Promise<void>;
 }
 
 export interface PublishResult {

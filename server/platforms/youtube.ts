@@ -16,6 +16,8 @@ const SPEC: OAuthSpec = {
   authorizationParams: { access_type: "offline", prompt: "consent", include_granted_scopes: "true" },
 };
 const MAX_TITLE = 100;
+const PRIVATE_NOTICE = (privacy: string) =>
+  `YouTube made this video ${privacy}: the app's API project has not passed Google's audit, so only you can see it until you change its visibility in YouTube Studio`;
 const MAX_DESCRIPTION_BYTES = 5000;
 const QUOTA_REASONS = new Set(["quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"]);
 const SHORT_RATE_REASONS = new Set(["rateLimitExceeded", "userRateLimitExceeded"]);
@@ -146,13 +148,13 @@ export function youtubeAdapter(ctx: AdapterContext): PlatformAdapter {
         const id = String(v.id);
         // An unaudited API project's uploads are forced private: say so instead of promising a public video.
         const privacy = String(v.status?.privacyStatus ?? "public");
+        const notice = privacy !== "public" ? PRIVATE_NOTICE(privacy) : null;
+        await post.state?.set({ visibility: privacy, notice });
         return {
           platformPostId: id,
           url: `https://www.youtube.com/watch?v=${id}`,
           visibility: privacy,
-          ...(privacy !== "public"
-            ? { notice: `YouTube made this video ${privacy}: the app's API project has not passed Google's audit, so only you can see it until you change its visibility in YouTube Studio` }
-            : {}),
+          ...(notice ? { notice } : {}),
         };
       } finally {
         await video.dispose();

@@ -10,6 +10,7 @@ import { backoffMs, complete, pauseConnectionPosts, type AttemptLog } from "./co
 import { breakerAllows, recordHealthy, recordUnhealthy } from "./health.ts";
 import { holdLease, type ClaimedPost } from "./lease.ts";
 import { holdForOperator } from "./operator.ts";
+import { platformStateOf } from "./platform-state.ts";
 import { findPublished } from "./reconcile.ts";
 import { tokenFor, type TokenResult } from "./tokens.ts";
 
@@ -101,7 +102,7 @@ export async function runAttempt(deps: Deps, post: ClaimedPost, options: Attempt
       if (found) sent = { platformPostId: found, how: "reconciled" };
       phase = "publish";
     }
-    if (!sent && !refusal) sent = { platformPostId: (await adapter.publish(token.credentials, postInput(post))).platformPostId, how: "published" };
+    if (!sent && !refusal) sent = { platformPostId: (await adapter.publish(token.credentials, { ...postInput(post), state: platformStateOf(deps, post) })).platformPostId, how: "published" };
   } catch (err) {
     options.platformDone?.();
     return failed(deps, post, phase, adapter.classifyError(err), log, token.credentials, token.connection);

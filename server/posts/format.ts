@@ -6,6 +6,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function formatPost(p: Post) {
   const a = (p.analytics ?? {}) as { reach?: number; engagement?: number; impressions?: number };
+  const state = (p.platformState ?? {}) as { visibility?: unknown; notice?: unknown };
   return {
     id: p.id,
     platform: p.platform,
@@ -23,6 +24,9 @@ export function formatPost(p: Post) {
     // (new) what the runner is doing with it
     attemptCount: p.attemptCount,
     nextAttemptAt: iso(p.nextAttemptAt),
+    // (new) what the platform decided beside the id: YouTube may make an upload private ("private" + a notice).
+    visibility: typeof state.visibility === "string" ? state.visibility : null,
+    platformNotice: typeof state.notice === "string" ? state.notice : null,
   };
 }
 

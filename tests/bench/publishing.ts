@@ -90,7 +90,8 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
   const sandbox = await sandboxProcess(server.url, sandboxPort);
   const { perPlatform, perConnection } = server.deps.config.publishing;
   try {
-    await controlCall(sandbox.url, "/settings", "PUT", { instagramDailyLimit: 1_000_000, xPostsPer15Min: 1_000_000 });
+    // Instantly processed containers: the bench measures our cost per post, not Instagram's processing time.
+    await controlCall(sandbox.url, "/settings", "PUT", { instagramDailyLimit: 1_000_000, xPostsPer15Min: 1_000_000, igImageProcessingMs: 0 });
     const users: Publisher[] = [];
     for (let i = 0; i < USERS; i++) users.push(await publisher(server, PLATFORMS, `bench${i}`, "professional", sandbox.url));
     const runs: PublishingRun[] = [];

@@ -25,7 +25,10 @@ const POST_FIELDS = [
   "publishedAt",
   "scheduledFor",
   "status",
-];
+  // (platforms) what the platform decided beside the id
+  "platformNotice",
+  "visibility",
+].sort();
 
 describe("posts API", () => {
   let server: TestServer;
@@ -180,7 +183,7 @@ describe("posts API", () => {
     assert.ok(health.body.retryAt);
     const shown = (await u.client.get("/api/platform-health")).body;
     assert.deepEqual(shown.map((h: { platform: string }) => h.platform), [...PLATFORMS]);
-    assert.deepEqual(Object.keys(shown[0]).sort(), ["healthy", "lastError", "platform", "retryAt", "state"]);
+    assert.deepEqual(Object.keys(shown[0]).sort(), ["healthy", "lastError", "operatorCode", "pausedFor", "platform", "retryAt", "state"]);
     assert.equal(shown.find((h: { platform: string }) => h.platform === "x").healthy, false);
     await server.deps.db.execute(sql`delete from platform_health where platform = 'x'`);
 

@@ -24,7 +24,15 @@ const schemas = {
   analytics: z.object({ postId: z.string().min(1), reach: z.number().int().min(0), impressions: z.number().int().min(0), engagement: z.number().int().min(0) }),
   pages: z.object({
     user,
-    pages: z.array(z.object({ id: z.string().regex(/^\d+$/).optional(), name: z.string().min(1), instagram: z.boolean().default(false), username: z.string().optional() })),
+    pages: z.array(
+      z.object({
+        id: z.string().regex(/^\d+$/).optional(),
+        name: z.string().min(1),
+        instagram: z.boolean().default(false),
+        username: z.string().optional(),
+        businessManaged: z.boolean().default(false),
+      }),
+    ),
   }),
   clock: z.object({ advanceMs: z.number().int() }),
   appSecret: z.object({ platform, secret: z.string().min(1) }),
@@ -39,6 +47,8 @@ const schemas = {
     linkedinVersionLifetimeMonths: z.number().int().min(1).max(36).optional(),
     xCreditsDepleted: z.boolean().optional(),
     xUserPostsPer24Hours: z.number().int().min(0).optional(),
+    igImageProcessingMs: z.number().int().min(0).optional(),
+    igVideoProcessingMs: z.number().int().min(0).optional(),
   }),
 };
 
@@ -122,7 +132,12 @@ export function controlRoutes(s: SandboxState): Router {
     if (!b) return;
     const pages = b.pages.map((p, i) => {
       const id = p.id ?? ids.page(`${b.user}:${i}:${p.name}`);
-      return { id, name: p.name, ...(p.instagram ? { instagram: { id: ids.instagram(`${b.user}:${id}`), username: p.username ?? `${b.user}_${i}_ig` } } : {}) };
+      return {
+        id,
+        name: p.name,
+        ...(p.instagram ? { instagram: { id: ids.instagram(`${b.user}:${id}`), username: p.username ?? `${b.user}_${i}_ig` } } : {}),
+        ...(p.businessManaged ? { businessManaged: true } : {}),
+      };
     });
     s.pages.set(b.user, pages);
     res.json({ pages });

@@ -26,6 +26,10 @@ export interface Settings {
   xCreditsDepleted: boolean;
   /** X's 24-hour cap on posts per user (answered with x-user-limit-24hour-* headers). */
   xUserPostsPer24Hours: number;
+  /** Instagram processes every container: images take this long (real time or sandbox clock, whichever passes first)… */
+  igImageProcessingMs: number;
+  /** …and Reels minutes. */
+  igVideoProcessingMs: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -39,6 +43,8 @@ export const DEFAULT_SETTINGS: Settings = {
   linkedinVersionLifetimeMonths: 12,
   xCreditsDepleted: false,
   xUserPostsPer24Hours: 2400,
+  igImageProcessingMs: 200,
+  igVideoProcessingMs: 120_000,
 };
 
 export interface App {
@@ -115,6 +121,20 @@ export interface PageSpec {
   id: string;
   name: string;
   instagram?: { id: string; username: string };
+  /** The user's role on this Page comes through Business Manager: publishing needs business_management (Instagram also ads_*). */
+  businessManaged?: boolean;
+}
+
+/** An Instagram media container. */
+export interface Container {
+  igUserId: string;
+  caption: string;
+  mediaUrl: string;
+  published: boolean;
+  video: boolean;
+  /** Sandbox clock and real time at creation: processing ends when either has moved far enough. */
+  createdAt: number;
+  createdReal: number;
 }
 
 /** A YouTube resumable upload session. */
@@ -174,7 +194,9 @@ export class SandboxState {
   rateLimits = new Map<string, number>();
   analytics = new Map<string, Metrics>();
   pages = new Map<string, PageSpec[]>();
-  igContainers = new Map<string, { igUserId: string; caption: string; mediaUrl: string; published: boolean }>();
+  igContainers = new Map<string, Container>();
+  /** Meta: permissions each sandbox user declined; asked again only with auth_type=rerequest. */
+  metaDeclined = new Map<string, Set<string>>();
   uploads = new Map<string, Upload>();
   /** Every call by endpoint name, to count what the product did. */
   calls: Array<{ endpoint: string; at: number }> = [];
@@ -209,7 +231,7 @@ export class SandboxState {
 
   reset(): void {
     this.settings = structuredClone(DEFAULT_SETTINGS);
-    for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads]) m.clear();
+    for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads, this.metaDeclined]) m.clear();
     this.published = [];
     this.byAccount.clear();
     this.byId.clear();
@@ -283,6 +305,14 @@ export class SandboxState {
     let ms = 0;
     for (const [pattern, v] of this.latency) if (matches(pattern, endpoint)) ms = Math.max(ms, v);
     return ms;
+  }
+
+  /** IN_PROGRESS, FINISHED, PUBLISHED or EXPIRED (24 hours by the sandbox clock). */
+  containerStatus(c: Container): "IN_PROGRESS" | "FINISHED" | "PUBLISHED" | "EXPIRED" {
+    if (c.published) return "PUBLISHED";
+    if (this.now() - c.createdAt > 86_400_000) return "EXPIRED";
+    const ms = c.video ? this.settings.igVideoProcessingMs : this.settings.igImageProcessingMs;
+    return this.now() - c.createdAt >= ms || Date.now() - c.createdReal >= ms ? "FINISHED" : "IN_PROGRESS";
   }
 
   rateLimitedUntil(platform: Platform, user: string): number | undefined {
