@@ -6,7 +6,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function formatPost(p: Post) {
   const a = (p.analytics ?? {}) as { reach?: number; engagement?: number; impressions?: number };
-  const state = (p.platformState ?? {}) as { visibility?: unknown; notice?: unknown };
+  const state = (p.platformState ?? {}) as { visibility?: unknown; notice?: unknown; analyticsError?: unknown };
   return {
     id: p.id,
     platform: p.platform,
@@ -27,6 +27,8 @@ export function formatPost(p: Post) {
     // (new) what the platform decided beside the id: YouTube may make an upload private ("private" + a notice).
     visibility: typeof state.visibility === "string" ? state.visibility : null,
     platformNotice: typeof state.notice === "string" ? state.notice : null,
+    // (new) why the figures are missing, when the platform refused them
+    analyticsError: typeof state.analyticsError === "string" ? state.analyticsError : null,
   };
 }
 

@@ -28,6 +28,7 @@ const POST_FIELDS = [
   // (platforms) what the platform decided beside the id
   "platformNotice",
   "visibility",
+  "analyticsError",
 ].sort();
 
 describe("posts API", () => {
