@@ -4,6 +4,7 @@ import { credentialsOf, exchangeCodeWith, inSeconds, oauthOptions, tokenCall, ty
 import { classifyCommon, ContentRejectedError, nextMidnight, PlatformError, PlatformHttpError } from "./errors.ts";
 import { LINKEDIN_MAX, linkedinEscape, linkedinUnescape } from "./text.ts";
 import { linkedinVersion } from "./linkedin-version.ts";
+import { uploadLinkedinMedia } from "./linkedin-media.ts";
 import type { ConnectionCredentials, ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
 
 const SPEC: OAuthSpec = {
@@ -116,6 +117,8 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
     async publish(conn, post) {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("linkedin", problems);
+      // Media through the Images/Videos API first: a post that has media never goes out as text only.
+      const media = post.mediaUrl ? await uploadLinkedinMedia(ctx, conn.accessToken, urnOf(conn), restHeaders(), post) : undefined;
       const r = await ctx.http.request("publish", `${ctx.urls.api}/rest/posts`, {
         bearer: conn.accessToken,
         headers: restHeaders(),
@@ -124,6 +127,7 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
           commentary: linkedinEscape(post.content.normalize("NFC")),
           visibility: "PUBLIC",
           distribution: { feedDistribution: "MAIN_FEED", targetEntities: [], thirdPartyDistributionChannels: [] },
+          ...(media ? { content: { media: { id: media } } } : {}),
           lifecycleState: "PUBLISHED",
           isReshareDisabledByAuthor: false,
         },

@@ -1,14 +1,15 @@
 // X (Twitter) API v2 with OAuth 2.0: PKCE, confidential client (HTTP Basic),
 // refresh tokens that rotate on every use, weighted 280-character posts.
-import { credentialsOf, exchangeCodeWith, inSeconds, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { mediaBytes } from "../media/read.ts";
+import { credentialsOf, exchangeCodeWith, inSeconds, mediaKind, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, PlatformError, PlatformHttpError } from "./errors.ts";
 import type { ReplyHeaders } from "./http.ts";
 import { X_MAX_WEIGHTED, xWeightedLength } from "./text.ts";
 import type { ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
 
 const SPEC: OAuthSpec = {
-  // Without offline.access there is no refresh token.
-  scope: ["tweet.read", "tweet.write", "users.read", "offline.access"],
+  // Without offline.access there is no refresh token; media.write is what the media upload needs.
+  scope: ["tweet.read", "tweet.write", "users.read", "offline.access", "media.write"],
   scopeSeparator: " ",
   pkce: true,
   clientAuth: "basic",
@@ -16,6 +17,7 @@ const SPEC: OAuthSpec = {
 };
 
 const LIMITS = ["x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"];
+const X_MAX_IMAGE_BYTES = 5 * 1024 * 1024;
 
 /**
  * When a 429 ends: the latest reset among the windows that are used up (the
@@ -47,8 +49,8 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
         actual: weight,
       });
     }
-    if (post.mediaUrl) {
-      problems.push({ code: "x_media_not_supported", field: "media", message: "Media on X is not supported yet: post text only" });
+    if (post.mediaUrl && mediaKind(post) !== "image") {
+      problems.push({ code: "x_video_not_supported", field: "media", message: "Video on X is not supported yet: post an image or text" });
     }
     return problems;
   };
@@ -71,6 +73,23 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
     }
     return classifyCommon(err, at);
   };
+
+  /** POST /2/media/upload (JSON, base64): one call for an image; the answer's data.id goes into media_ids. */
+  async function uploadImage(accessToken: string, url: string): Promise<string> {
+    const image = await mediaBytes(url, "image", ctx.media);
+    if (image.bytes.length > X_MAX_IMAGE_BYTES) {
+      throw new ContentRejectedError("x", [
+        { code: "x_image_too_large", field: "media", message: `Images on X are limited to ${X_MAX_IMAGE_BYTES / 1024 / 1024} MB`, limit: X_MAX_IMAGE_BYTES, actual: image.bytes.length },
+      ]);
+    }
+    const r = await ctx.http.request("media_upload", `${ctx.urls.api}/2/media/upload`, {
+      bearer: accessToken,
+      json: { media: image.bytes.toString("base64"), media_category: "tweet_image" },
+    });
+    const id = r.body?.data?.id;
+    if (!id) throw new PlatformError("x", "media_upload_failed", "transient", "X accepted the image but returned no media id");
+    return String(id);
+  }
 
   return {
     platform: "x",
@@ -121,9 +140,11 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
     async publish(conn, post) {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("x", problems);
+      // Media goes through X's upload first; the post then names it. Never silently text-only.
+      const mediaId = post.mediaUrl ? await uploadImage(conn.accessToken, post.mediaUrl) : undefined;
       const r = await ctx.http.request("publish", `${ctx.urls.api}/2/tweets`, {
         bearer: conn.accessToken,
-        json: { text: post.content.normalize("NFC") },
+        json: { text: post.content.normalize("NFC"), ...(mediaId ? { media: { media_ids: [mediaId] } } : {}) },
       });
       const id = String(r.body.data.id);
       const username = conn.metadata.username;

@@ -12,7 +12,7 @@ const SCOPES: Record<Platform, string[]> = {
   facebook: ["public_profile", "pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights", "business_management"],
   instagram: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement", "instagram_manage_insights", "business_management", "ads_read"],
   linkedin: ["openid", "profile", "email", "w_member_social"],
-  x: ["tweet.read", "tweet.write", "users.read", "offline.access"],
+  x: ["tweet.read", "tweet.write", "users.read", "offline.access", "media.write"],
   youtube: ["https://www.googleapis.com/auth/youtube", "openid", "email", "profile"],
 };
 

@@ -4,6 +4,7 @@ import express, { type Request, type Router } from "express";
 import { bearer, Fail, handle, linkedinFail, params } from "./kit.ts";
 import { ids, type SandboxState, type Token } from "./state.ts";
 import { monthVersion } from "../linkedin-version.ts";
+import { checkPostMedia, linkedinMediaRoutes } from "./linkedin-media.ts";
 
 const RESERVED = new Set([..."|{}@[]()<>#*_~"]);
 
@@ -77,8 +78,9 @@ export function linkedinRoutes(s: SandboxState): Router {
     if (b.lifecycleState !== "PUBLISHED") problems.push("/lifecycleState :: must be PUBLISHED");
     if (!b.distribution || b.distribution.feedDistribution === undefined) problems.push("/distribution :: field is required");
     if (problems.length) throw new Fail({ status: 422, json: { status: 422, message: `ERROR :: ${problems.join("; ")}` } });
+    const mediaIds = checkPostMedia(s, urn(t), b.content);
     const id = `urn:li:share:${s.nextId()}`;
-    s.publish({ platform: "linkedin", id, user: t.user, account: urn(t), text: b.commentary, rendered: renderLittleText(b.commentary), createdAt: s.now() });
+    s.publish({ platform: "linkedin", id, user: t.user, account: urn(t), text: b.commentary, rendered: renderLittleText(b.commentary), createdAt: s.now(), ...(mediaIds ? { mediaIds } : {}) });
     return { status: 201, headers: { "x-restli-id": id, "x-linkedin-id": id } };
   }));
 
@@ -96,5 +98,6 @@ export function linkedinRoutes(s: SandboxState): Router {
       .map((x) => ({ id: x.id, author: x.account, commentary: x.text, createdAt: x.createdAt, publishedAt: x.createdAt, lastModifiedAt: x.createdAt, lifecycleState: "PUBLISHED", visibility: "PUBLIC" }));
     return { json: { elements, paging: { start: 0, count, total: elements.length } } };
   }));
+  linkedinMediaRoutes(s, r, api, token, needVersion, urn);
   return r;
 }

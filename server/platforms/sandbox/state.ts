@@ -103,6 +103,8 @@ export interface Published {
   rendered?: string;
   title?: string;
   mediaUrl?: string;
+  /** X and LinkedIn: the uploaded media the post names (X media ids, LinkedIn image/video URNs). */
+  mediaIds?: string[];
   createdAt: number;
 }
 
@@ -197,6 +199,10 @@ export class SandboxState {
   igContainers = new Map<string, Container>();
   /** Meta: permissions each sandbox user declined; asked again only with auth_type=rerequest. */
   metaDeclined = new Map<string, Set<string>>();
+  /** X media uploads by id. */
+  xMedia = new Map<string, { user: string; bytes: number; category: string }>();
+  /** LinkedIn Images/Videos API uploads by URN. */
+  linkedinMedia = new Map<string, { owner: string; kind: "image" | "video"; size?: number; received: number; parts?: number; status: "WAITING_UPLOAD" | "AVAILABLE" }>();
   uploads = new Map<string, Upload>();
   /** Every call by endpoint name, to count what the product did. */
   calls: Array<{ endpoint: string; at: number }> = [];
@@ -231,7 +237,7 @@ export class SandboxState {
 
   reset(): void {
     this.settings = structuredClone(DEFAULT_SETTINGS);
-    for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads, this.metaDeclined]) m.clear();
+    for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads, this.metaDeclined, this.xMedia, this.linkedinMedia]) m.clear();
     this.published = [];
     this.byAccount.clear();
     this.byId.clear();
