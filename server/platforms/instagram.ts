@@ -1,6 +1,6 @@
 // Instagram professional accounts through Facebook Login: the Page's
 // instagram_business_account, two-step publishing (container, then publish).
-import { exchangeCodeWith, mediaKind, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { exchangeCodeWith, formatProblem, mediaKind, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { ContentRejectedError, PlatformError } from "./errors.ts";
 import { createHash } from "node:crypto";
 import { chooseFrom, classifyGraph, debugToken, insightValue, META_SPEC, needsNewContainer, pagesOf, reconnectRequired } from "./graph.ts";
@@ -25,6 +25,8 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
 
   const checkContent = (post: PostInput): ContentProblem[] => {
     const problems: ContentProblem[] = [];
+    const format = formatProblem("instagram", post, { image: ["jpeg"], video: ["mp4", "mov"] });
+    if (format) problems.push(format);
     if (!mediaKind(post)) {
       problems.push({ code: "instagram_media_required", field: "media", message: "Instagram posts need an image or a video" });
     }

@@ -47,4 +47,18 @@ describe("media uploads: X and LinkedIn", () => {
     }
     assert.equal((await published("linkedin")).length + (await published("x")).length, 0);
   });
+
+  it("names the media formats each platform refuses, before any call", () => {
+    const a = h.adapters;
+    const codes = (p: typeof a.x, mediaUrl: string, mediaType?: string) => p.checkContent({ content: "Caption", title: "T", mediaUrl, ...(mediaType ? { mediaType } : {}) }).map((x) => x.code);
+    assert.deepEqual(codes(a.instagram, "https://cdn.example.com/a.png"), ["instagram_image_format"]);
+    assert.deepEqual(codes(a.instagram, "https://cdn.example.com/a", "image/jpeg"), []);
+    assert.deepEqual(codes(a.instagram, "https://cdn.example.com/a.webm"), ["instagram_video_format"]);
+    assert.deepEqual(codes(a.linkedin, "https://cdn.example.com/a.webp"), ["linkedin_image_format"]);
+    assert.deepEqual(codes(a.linkedin, "https://cdn.example.com/a.mov"), ["linkedin_video_format"]);
+    assert.deepEqual(codes(a.x, "https://cdn.example.com/a.mp4"), ["x_video_not_supported"]);
+    assert.deepEqual(codes(a.x, "https://cdn.example.com/a.webp"), []);
+    assert.deepEqual(codes(a.youtube, "https://cdn.example.com/a.mkv"), []);
+    assert.deepEqual(codes(a.facebook, "https://cdn.example.com/a.png"), []);
+  });
 });
