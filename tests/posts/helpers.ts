@@ -182,6 +182,8 @@ export async function multiProcessSetup(env: Record<string, string>) {
   sandbox.state.reset();
   sandbox.state.settings.instagramDailyLimit = 10_000;
   sandbox.state.settings.xPostsPer15Min = 10_000;
+  // Containers ready at once (still asked about): these tests count sends, not Instagram's processing.
+  sandbox.state.settings.igImageProcessingMs = 0;
   const childEnv = (port: number): Record<string, string> => ({
     NODE_ENV: "test",
     PORT: String(port),
