@@ -100,6 +100,8 @@ const envSchema = z.object({
   MEDIA_FETCH_ALLOW: optionalText,
   // Operator alerts (a platform paused for everyone: credits, app secret, API version).
   OPS_EMAIL: optionalText,
+  // LinkedIn Pages (organization posting): needs LinkedIn's Community Management API product.
+  LINKEDIN_PAGES: bool(false),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -238,6 +240,7 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       versions,
       timeoutMs: e.PLATFORM_HTTP_TIMEOUT_MS,
       sandbox: { url: sandboxUrl, port: e.SANDBOX_PORT },
+      linkedinPages: e.LINKEDIN_PAGES,
     },
     auth: {
       requirePhoneVerification: e.REQUIRE_PHONE_VERIFICATION,

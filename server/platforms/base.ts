@@ -19,6 +19,8 @@ export interface AdapterContext {
   versions: ApiVersions;
   /** The guarded fetcher's limits, for media the adapter downloads itself. */
   media: MediaFetchConfig;
+  /** Optional capabilities the operator switches on (LinkedIn Pages needs an approved LinkedIn product). */
+  features?: { linkedinPages?: boolean };
 }
 
 export interface OAuthSpec {

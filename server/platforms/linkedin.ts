@@ -5,7 +5,9 @@ import { classifyCommon, ContentRejectedError, nextMidnight, PlatformError, Plat
 import { LINKEDIN_MAX, linkedinEscape, linkedinUnescape } from "./text.ts";
 import { linkedinVersion } from "./linkedin-version.ts";
 import { uploadLinkedinMedia } from "./linkedin-media.ts";
-import type { ConnectionCredentials, ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
+import { administeredPages, ORGANIZATION_SCOPES } from "./linkedin-pages.ts";
+import { chooseFrom } from "./graph.ts";
+import type { ConnectionCredentials, ContentProblem, ErrorClassification, NewConnection, PlatformAdapter, PostInput } from "./types.ts";
 
 const SPEC: OAuthSpec = {
   // r_liteprofile was retired in 2023: identity comes from OpenID userinfo.
@@ -18,7 +20,12 @@ const AUTH_CODES: Record<number, string> = { 65600: "token_invalid", 65601: "tok
 
 export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
   const now = () => ctx.clock.now();
+  const pagesOn = ctx.features?.linkedinPages === true;
+  // LinkedIn Pages: the organization scopes only when the app has the Community Management API product.
+  const spec: OAuthSpec = pagesOn ? { ...SPEC, scope: [...SPEC.scope, ...ORGANIZATION_SCOPES] } : SPEC;
   const urnOf = (conn: ConnectionCredentials) => String(conn.metadata.personUrn ?? `urn:li:person:${conn.platformUserId}`);
+  /** Who posts: the chosen Page (organization URN) or the member. */
+  const authorOf = (conn: ConnectionCredentials) => String(conn.metadata.authorUrn ?? urnOf(conn));
   const restHeaders = () => ({ "LinkedIn-Version": linkedinVersion(ctx.versions.linkedin, now()), "X-Restli-Protocol-Version": "2.0.0" });
 
   const checkContent = (post: PostInput): ContentProblem[] => {
@@ -61,33 +68,42 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
     displayName: "LinkedIn",
     enabled: Boolean(ctx.credentials),
     ...(ctx.disabledReason ? { disabledReason: ctx.disabledReason } : {}),
-    oauth: () => oauthOptions(ctx, SPEC),
-    exchangeCode: exchangeCodeWith(ctx, SPEC),
+    oauth: () => oauthOptions(ctx, spec),
+    exchangeCode: exchangeCodeWith(ctx, spec),
 
-    async shapeConnection(tokens) {
+    async shapeConnection(tokens, shape) {
       const me = await ctx.http.request("userinfo", `${ctx.urls.api}/v2/userinfo`, { bearer: tokens.accessToken });
       const sub = String(me.body.sub);
       const at = now();
-      return {
-        kind: "connection",
-        connection: {
-          platformUserId: sub,
-          platformUsername: me.body.name ?? null,
-          accessToken: tokens.accessToken,
-          refreshToken: tokens.refreshToken ?? null,
-          expiresAt: inSeconds(at, tokens.expiresIn),
-          refreshTokenExpiresAt: tokens.refreshToken ? inSeconds(at, tokens.refreshTokenExpiresIn) : null,
-          scopes: tokens.scope ?? SPEC.scope,
-          metadata: { personUrn: `urn:li:person:${sub}`, ...(me.body.email ? { email: me.body.email } : {}) },
-        },
+      const member: NewConnection = {
+        platformUserId: sub,
+        platformUsername: me.body.name ?? null,
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken ?? null,
+        expiresAt: inSeconds(at, tokens.expiresIn),
+        refreshTokenExpiresAt: tokens.refreshToken ? inSeconds(at, tokens.refreshTokenExpiresIn) : null,
+        scopes: tokens.scope ?? spec.scope,
+        metadata: { personUrn: `urn:li:person:${sub}`, ...(me.body.email ? { email: me.body.email } : {}) },
       };
+      const pages = pagesOn ? await administeredPages(ctx, tokens.accessToken, restHeaders()) : [];
+      if (!pages.length) return { kind: "connection", connection: member };
+      // The personal profile or one of the Pages, chosen after consent like Facebook Pages.
+      const candidates = [
+        { id: "member", name: `${member.platformUsername ?? "LinkedIn member"} (personal profile)`, connection: member },
+        ...pages.map((p) => ({
+          id: p.id,
+          name: p.name,
+          connection: { ...member, platformUserId: p.urn, platformUsername: p.name, metadata: { ...member.metadata, authorUrn: p.urn, organizationName: p.name } },
+        })),
+      ];
+      return chooseFrom(ctx, candidates, shape);
     },
 
     async refresh(conn) {
       if (!conn.refreshToken) {
         throw new PlatformError("linkedin", "reconnect_required", "auth_revoked", "LinkedIn gave no refresh token (only approved partner apps get one): reconnect the account");
       }
-      const t = await tokenCall(ctx, SPEC, "refresh", { grant_type: "refresh_token", refresh_token: conn.refreshToken });
+      const t = await tokenCall(ctx, spec, "refresh", { grant_type: "refresh_token", refresh_token: conn.refreshToken });
       const at = now();
       return {
         accessToken: t.accessToken,
@@ -108,7 +124,7 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
         await ctx.http.request("version_check", `${ctx.urls.api}/rest/posts`, {
           bearer: conn.accessToken,
           headers: { ...restHeaders(), "X-RestLi-Method": "FINDER" },
-          query: { q: "author", author: urnOf(conn), count: 1 },
+          query: { q: "author", author: authorOf(conn), count: 1 },
         });
       } catch (err) {
         if (!(err instanceof PlatformHttpError && err.status === 403)) throw err;
@@ -120,12 +136,12 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("linkedin", problems);
       // Media through the Images/Videos API first: a post that has media never goes out as text only.
-      const media = post.mediaUrl ? await uploadLinkedinMedia(ctx, conn.accessToken, urnOf(conn), restHeaders(), post) : undefined;
+      const media = post.mediaUrl ? await uploadLinkedinMedia(ctx, conn.accessToken, authorOf(conn), restHeaders(), post) : undefined;
       const r = await ctx.http.request("publish", `${ctx.urls.api}/rest/posts`, {
         bearer: conn.accessToken,
         headers: restHeaders(),
         json: {
-          author: urnOf(conn),
+          author: authorOf(conn),
           commentary: linkedinEscape(post.content.normalize("NFC")),
           visibility: "PUBLIC",
           distribution: { feedDistribution: "MAIN_FEED", targetEntities: [], thirdPartyDistributionChannels: [] },
@@ -143,7 +159,7 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
       const r = await ctx.http.request("list_recent", `${ctx.urls.api}/rest/posts`, {
         bearer: conn.accessToken,
         headers: { ...restHeaders(), "X-RestLi-Method": "FINDER" },
-        query: { q: "author", author: urnOf(conn), count: 50, sortBy: "CREATED" },
+        query: { q: "author", author: authorOf(conn), count: 50, sortBy: "CREATED" },
       });
       return (r.body.elements ?? [])
         .map((p: any) => ({ id: String(p.id), text: linkedinUnescape(String(p.commentary ?? "")), createdAt: new Date(Number(p.createdAt)) }))

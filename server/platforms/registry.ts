@@ -40,6 +40,7 @@ export function createPlatformAdapters(
         publicUrl: deps.config.publicUrl,
         versions: p.versions,
         media: deps.config.media,
+        features: { linkedinPages: deps.config.platforms.linkedinPages },
       }),
     ]),
   ) as PlatformAdapters;

@@ -36,6 +36,7 @@ const schemas = {
   }),
   clock: z.object({ advanceMs: z.number().int() }),
   appSecret: z.object({ platform, secret: z.string().min(1) }),
+  linkedinPages: z.object({ user, pages: z.array(z.object({ id: z.string().regex(/^\d+$/).optional(), name: z.string().min(1) })) }),
   settings: z.object({
     accessTtl: z.object({ metaShort: z.number(), metaLong: z.number(), linkedin: z.number(), x: z.number(), google: z.number() }).partial().optional(),
     linkedinRefreshTtl: z.number().int().min(1).optional(),
@@ -152,6 +153,14 @@ export function controlRoutes(s: SandboxState): Router {
     const e = typeof req.query.endpoint === "string" ? req.query.endpoint : undefined;
     const calls = s.calls.filter((c) => !e || c.endpoint === e).map((c) => ({ endpoint: c.endpoint, at: new Date(c.at).toISOString() }));
     res.json({ calls });
+  });
+  /** LinkedIn Pages the member administers (organizationAcls answers them). */
+  r.post("/linkedin-pages", (req, res) => {
+    const b = parse(schemas.linkedinPages, req, res);
+    if (!b) return;
+    const pages = b.pages.map((p, i) => ({ id: p.id ?? String(10_000_000 + Number(ids.page(`${b.user}:li:${i}`).slice(-7))), name: p.name }));
+    s.linkedinPages.set(b.user, pages);
+    res.json({ pages });
   });
   /** The platform's copy of our app secret (rotate it to see invalid_client; set it back to recover). */
   r.post("/app-secret", (req, res) => {

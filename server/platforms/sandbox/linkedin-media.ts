@@ -4,6 +4,7 @@
 // its author's, is refused.
 import express, { type Request, type Router } from "express";
 import { Fail, handle, linkedinFail, params } from "./kit.ts";
+import { actsForOrganization } from "./linkedin-orgs.ts";
 import type { SandboxState, Token } from "./state.ts";
 
 /** LinkedIn splits video uploads in parts of 4 MiB. */
@@ -12,7 +13,7 @@ const PART_BYTES = 4 * 1024 * 1024;
 export function linkedinMediaRoutes(s: SandboxState, r: Router, api: string, token: (req: Request) => Token, needVersion: (req: Request) => void, urn: (t: Token) => string): void {
   const base = (req: Request) => `${req.protocol}://${req.get("host")}${req.baseUrl}${api}`;
   const owned = (t: Token, owner: unknown) => {
-    if (owner !== urn(t)) throw linkedinFail(403, "Not enough permissions to access: the owner must be the authenticated member", 100);
+    if (owner !== urn(t) && !actsForOrganization(s, t, owner, "w_organization_social")) throw linkedinFail(403, "Not enough permissions to access: the owner must be the authenticated member", 100);
   };
 
   r.post(`${api}/rest/images`, handle(s, "linkedin.images.init", (req) => {
@@ -21,7 +22,7 @@ export function linkedinMediaRoutes(s: SandboxState, r: Router, api: string, tok
     if (params(req).action !== "initializeUpload") throw linkedinFail(400, "Unsupported action");
     owned(t, req.body?.initializeUploadRequest?.owner);
     const id = `C${s.nextId()}`;
-    s.linkedinMedia.set(`urn:li:image:${id}`, { owner: urn(t), kind: "image", received: 0, status: "WAITING_UPLOAD" });
+    s.linkedinMedia.set(`urn:li:image:${id}`, { owner: String(req.body.initializeUploadRequest.owner), kind: "image", received: 0, status: "WAITING_UPLOAD" });
     return { json: { value: { uploadUrlExpiresAt: s.now() + 86_400_000, uploadUrl: `${base(req)}/_upload/image/${id}`, image: `urn:li:image:${id}` } } };
   }));
 
@@ -36,7 +37,7 @@ export function linkedinMediaRoutes(s: SandboxState, r: Router, api: string, tok
       if (!Number.isInteger(size) || size <= 0) throw linkedinFail(400, "fileSizeBytes must be a positive integer");
       const id = `D${s.nextId()}`;
       const parts = Math.ceil(size / PART_BYTES);
-      s.linkedinMedia.set(`urn:li:video:${id}`, { owner: urn(t), kind: "video", size, received: 0, parts, status: "WAITING_UPLOAD" });
+      s.linkedinMedia.set(`urn:li:video:${id}`, { owner: String(q.owner), kind: "video", size, received: 0, parts, status: "WAITING_UPLOAD" });
       const uploadInstructions = Array.from({ length: parts }, (_, i) => ({
         uploadUrl: `${base(req)}/_upload/video/${id}/${i}`,
         firstByte: i * PART_BYTES,
@@ -47,7 +48,7 @@ export function linkedinMediaRoutes(s: SandboxState, r: Router, api: string, tok
     if (action === "finalizeUpload") {
       const q = req.body?.finalizeUploadRequest ?? {};
       const v = s.linkedinMedia.get(String(q.video));
-      if (!v || v.owner !== urn(t)) throw linkedinFail(404, "Video not found");
+      if (!v || (v.owner !== urn(t) && !actsForOrganization(s, t, v.owner, "w_organization_social"))) throw linkedinFail(404, "Video not found");
       const ids: unknown[] = Array.isArray(q.uploadedPartIds) ? q.uploadedPartIds : [];
       if (ids.length !== v.parts || v.received !== v.size) throw linkedinFail(400, "Not every part of the video was uploaded");
       v.status = "AVAILABLE";

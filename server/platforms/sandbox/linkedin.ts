@@ -5,6 +5,7 @@ import { bearer, Fail, handle, linkedinFail, params } from "./kit.ts";
 import { ids, type SandboxState, type Token } from "./state.ts";
 import { monthVersion } from "../linkedin-version.ts";
 import { checkPostMedia, linkedinMediaRoutes } from "./linkedin-media.ts";
+import { actsForOrganization, linkedinOrgRoutes } from "./linkedin-orgs.ts";
 
 const RESERVED = new Set([..."|{}@[]()<>#*_~"]);
 
@@ -70,7 +71,7 @@ export function linkedinRoutes(s: SandboxState): Router {
     needVersion(req);
     if (!t.scopes.includes("w_member_social")) throw linkedinFail(403, "Not enough permissions to access: partnerApiPostsExternal.CREATE", 100);
     const b = (req.body ?? {}) as Record<string, any>;
-    if (b.author !== urn(t)) throw linkedinFail(403, `Unpermitted fields present in REQUEST_BODY: Data Processing Exception while processing fields [/author]`, 100);
+    if (b.author !== urn(t) && !actsForOrganization(s, t, b.author, "w_organization_social")) throw linkedinFail(403, `Unpermitted fields present in REQUEST_BODY: Data Processing Exception while processing fields [/author]`, 100);
     const problems: string[] = [];
     if (typeof b.commentary !== "string") problems.push("/commentary :: field is required");
     else if ([...b.commentary].length > 3000) problems.push("/commentary :: length must be at most 3000");
@@ -78,9 +79,10 @@ export function linkedinRoutes(s: SandboxState): Router {
     if (b.lifecycleState !== "PUBLISHED") problems.push("/lifecycleState :: must be PUBLISHED");
     if (!b.distribution || b.distribution.feedDistribution === undefined) problems.push("/distribution :: field is required");
     if (problems.length) throw new Fail({ status: 422, json: { status: 422, message: `ERROR :: ${problems.join("; ")}` } });
-    const mediaIds = checkPostMedia(s, urn(t), b.content);
+    const author = String(b.author);
+    const mediaIds = checkPostMedia(s, author, b.content);
     const id = `urn:li:share:${s.nextId()}`;
-    s.publish({ platform: "linkedin", id, user: t.user, account: urn(t), text: b.commentary, rendered: renderLittleText(b.commentary), createdAt: s.now(), ...(mediaIds ? { mediaIds } : {}) });
+    s.publish({ platform: "linkedin", id, user: t.user, account: author, text: b.commentary, rendered: renderLittleText(b.commentary), createdAt: s.now(), ...(mediaIds ? { mediaIds } : {}) });
     return { status: 201, headers: { "x-restli-id": id, "x-linkedin-id": id } };
   }));
 
@@ -88,9 +90,11 @@ export function linkedinRoutes(s: SandboxState): Router {
     const t = token(req);
     needVersion(req);
     const p = params(req);
-    if (p.q !== "author" || p.author !== urn(t)) throw linkedinFail(403, "Not enough permissions to access: partnerApiPostsExternal.FINDER-author", 100);
+    // An organization's posts can be listed by its admins (r_organization_social).
+    const asPage = actsForOrganization(s, t, p.author, "r_organization_social");
+    if (p.q !== "author" || (p.author !== urn(t) && !asPage)) throw linkedinFail(403, "Not enough permissions to access: partnerApiPostsExternal.FINDER-author", 100);
     const count = Math.min(Number(p.count ?? 10) || 10, 100);
-    const elements = s.postsOf("linkedin", urn(t))
+    const elements = s.postsOf("linkedin", asPage ? String(p.author) : urn(t))
       .slice()
       .reverse() // among equal times, the later one first
       .sort((a, b) => b.createdAt - a.createdAt)
@@ -99,5 +103,6 @@ export function linkedinRoutes(s: SandboxState): Router {
     return { json: { elements, paging: { start: 0, count, total: elements.length } } };
   }));
   linkedinMediaRoutes(s, r, api, token, needVersion, urn);
+  linkedinOrgRoutes(s, r, api, token, needVersion, urn);
   return r;
 }

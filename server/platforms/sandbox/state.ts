@@ -199,6 +199,8 @@ export class SandboxState {
   igContainers = new Map<string, Container>();
   /** Meta: permissions each sandbox user declined; asked again only with auth_type=rerequest. */
   metaDeclined = new Map<string, Set<string>>();
+  /** LinkedIn Pages each sandbox member administers. */
+  linkedinPages = new Map<string, Array<{ id: string; name: string }>>();
   /** X media uploads by id. */
   xMedia = new Map<string, { user: string; bytes: number; category: string }>();
   /** LinkedIn Images/Videos API uploads by URN. */
@@ -237,7 +239,7 @@ export class SandboxState {
 
   reset(): void {
     this.settings = structuredClone(DEFAULT_SETTINGS);
-    for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads, this.metaDeclined, this.xMedia, this.linkedinMedia]) m.clear();
+    for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads, this.metaDeclined, this.xMedia, this.linkedinMedia, this.linkedinPages]) m.clear();
     this.published = [];
     this.byAccount.clear();
     this.byId.clear();
