@@ -61,6 +61,11 @@ export function classifyGraph(err: unknown, now: Date): ErrorClassification {
   const sub = Number(e?.error_subcode);
   const base = { status: err.status, message: err.message };
   if (!Number.isFinite(code)) return classifyCommon(err, now);
+  // debug_token is called with our app token (id|secret): a 190 there is our secret refused, not the
+  // user's token (an invalid user token answers 200 with is_valid false) — never a reason to reconnect.
+  if (err.endpoint === "debug_token" && code === 190) {
+    return { ...base, kind: "transient", code: "invalid_client", message: `${err.platform}: Meta refused our app credentials (FACEBOOK_APP_ID / FACEBOOK_APP_SECRET)`, operator: true };
+  }
   if (code === 190 || code === 102) return { ...base, kind: "auth_revoked", code: AUTH_SUBCODES[sub] ?? "token_invalid" };
   if (code === 10 || (code >= 200 && code < 300)) return classifyPermission(String(e?.message ?? ""), base);
   // Instagram's spam restriction shares code 4 with the rate limit but is not one: retrying hourly changes nothing.

@@ -51,4 +51,13 @@ describe("X credits, daily caps and app credentials", () => {
     await h.control("/revoke", { token: conn.refreshToken });
     assert.equal(h.adapters.youtube.classifyError(await failure(h.adapters.youtube.refresh(conn))).kind, "auth_revoked");
   });
+
+  it("Meta: debug_token refusing our app secret is invalid_client for the operator, not a revoked user token", async () => {
+    const page = await h.connect("facebook", "metasecret");
+    await h.control("/app-secret", { platform: "facebook", secret: "rotated-by-someone" });
+    const c = h.adapters.facebook.classifyError(await failure(h.adapters.facebook.validate(page)));
+    assert.deepEqual([c.kind, c.code, c.operator], ["transient", "invalid_client", true]);
+    await h.control("/app-secret", { platform: "facebook", secret: "sandbox-meta-secret" });
+    await h.adapters.facebook.validate(page);
+  });
 });
