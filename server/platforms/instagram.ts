@@ -57,6 +57,8 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
       const status = String(r.body.status_code ?? "FINISHED");
       if (status === "FINISHED") return;
       if (status === "ERROR") throw new PlatformError("instagram", "media_processing_failed", "permanent", "Instagram could not process the media");
+      // Our earlier attempt published it and its answer was lost: look for the post, never publish it twice.
+      if (status === "PUBLISHED") throw new PlatformError("instagram", "container_published", "outcome_unknown", "Instagram already published this container; checking the account's posts");
       if (status === "EXPIRED") {
         // Containers live 24 hours: the next attempt makes a new one.
         await state?.set({ containerId: null, containerFor: null });

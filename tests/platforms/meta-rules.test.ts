@@ -85,6 +85,18 @@ describe("Meta: containers, errors, insights, permissions", () => {
     assert.equal(await calls("instagram.media.create"), 2);
   });
 
+  it("a kept container that an earlier attempt already published is never published again: the outcome is unknown", async () => {
+    const conn = await h.connect("instagram", "twice");
+    await h.control("/settings", { igImageProcessingMs: 0 }, "PUT");
+    const state = memoryState();
+    // The publish is carried out but its answer lost.
+    await h.control("/faults", { endpoint: "instagram.media_publish", mode: "drop" });
+    assert.equal(ig().classifyError(await failure(ig().publish(conn, { content: "Once", ...image(), state }))).kind, "outcome_unknown");
+    const again = ig().classifyError(await failure(ig().publish(conn, { content: "Once", ...image(), state })));
+    assert.deepEqual([again.kind, again.code], ["outcome_unknown", "container_published"]);
+    assert.equal((await h.control("/published?platform=instagram")).posts.length, 1);
+  });
+
   it("classifies the Graph error table as PLATFORMS.md says", async () => {
     const conn = await h.connect("instagram", "errs");
     await h.control("/settings", { igImageProcessingMs: 0 }, "PUT");
