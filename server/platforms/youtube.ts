@@ -16,6 +16,8 @@ const SPEC: OAuthSpec = {
   authorizationParams: { access_type: "offline", prompt: "consent", include_granted_scopes: "true" },
 };
 const MAX_TITLE = 100;
+/** Upload sessions one post may use (each may create a video). */
+const MAX_UPLOADS_PER_POST = 3;
 const PRIVATE_NOTICE = (privacy: string) =>
   `YouTube made this video ${privacy}: the app's API project has not passed Google's audit, so only you can see it until you change its visibility in YouTube Studio`;
 const MAX_DESCRIPTION_BYTES = 5000;
@@ -130,6 +132,12 @@ export function youtubeAdapter(ctx: AdapterContext): PlatformAdapter {
     async publish(conn, post) {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("youtube", problems);
+      // Each upload costs from the project's ~100 a day: a post whose uploads keep ending without an
+      // answer (and that reconciliation did not find) stops after a few instead of draining the quota.
+      const uploads = Number((await post.state?.get())?.uploads ?? 0);
+      if (uploads >= MAX_UPLOADS_PER_POST) {
+        throw new PlatformError("youtube", "upload_cap", "permanent", `YouTube was sent this video ${uploads} times without a clear answer; check YouTube Studio before posting it again`);
+      }
       // Streamed to a temporary file through the guarded fetcher, never held in memory.
       const video = await downloadMedia(post.mediaUrl!, "video", ctx.media);
       try {
@@ -146,6 +154,7 @@ export function youtubeAdapter(ctx: AdapterContext): PlatformAdapter {
         });
         const location = session.headers.get("location");
         if (!location) throw new PlatformError("youtube", "no_upload_url", "transient", "YouTube opened no upload session");
+        await post.state?.set({ uploads: uploads + 1 });
         const v = await uploadResumable(ctx, conn.accessToken, location, { path: video.path, bytes: video.bytes, contentType: type });
         const id = String(v.id);
         // An unaudited API project's uploads are forced private: say so instead of promising a public video.

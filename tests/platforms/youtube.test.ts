@@ -124,4 +124,18 @@ describe("YouTube adapter", () => {
     assert.deepEqual([c.code, c.notPlatform, c.message], ["media_unavailable", true, "The media could not be downloaded"]);
     assert.equal((await h.control("/calls?endpoint=youtube.upload.start")).calls.length, 0);
   });
+
+  it("caps the uploads one post may use: after three sessions it stops instead of spending the project's daily quota", async () => {
+    const conn = await h.connect("youtube", "capped");
+    const value: Record<string, unknown> = {};
+    const state = { get: async () => ({ ...value }), set: async (p: Record<string, unknown>) => void Object.assign(value, p) };
+    await h.control("/faults", { endpoint: "youtube.upload.start", status: 503, times: 3, body: { error: { code: 503, message: "backend", errors: [{ reason: "backendError" }] } } });
+    for (let i = 0; i < 3; i++) await failure(yt().publish(conn, { content: "Capped", ...video(), state }));
+    assert.equal(value.uploads, undefined, "a session that never opened does not count");
+    for (let i = 0; i < 3; i++) await yt().publish(conn, { content: `Counted ${i}`, ...video(), state });
+    assert.equal(value.uploads, 3);
+    const capped = yt().classifyError(await failure(yt().publish(conn, { content: "Fourth", ...video(), state })));
+    assert.deepEqual([capped.kind, capped.code], ["permanent", "upload_cap"]);
+    assert.equal((await h.control("/calls?endpoint=youtube.upload.start")).calls.length, 6, "no session opened for the fourth");
+  });
 });
