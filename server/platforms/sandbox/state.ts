@@ -5,6 +5,9 @@ import type { ServerResponse } from "node:http";
 import type { Platform } from "../../../shared/schema.ts";
 import type { Clock } from "../../deps.ts";
 import { SANDBOX_CREDENTIALS } from "../endpoints.ts";
+import type { Container, Upload } from "./uploads.ts";
+
+export type { Container, Upload } from "./uploads.ts";
 
 export type Family = "meta" | "linkedin" | "x" | "google";
 export const FAMILY_OF: Record<Platform, Family> = { facebook: "meta", instagram: "meta", linkedin: "linkedin", x: "x", youtube: "google" };
@@ -125,31 +128,6 @@ export interface PageSpec {
   instagram?: { id: string; username: string };
   /** The user's role on this Page comes through Business Manager: publishing needs business_management (Instagram also ads_*). */
   businessManaged?: boolean;
-}
-
-/** An Instagram media container. */
-export interface Container {
-  igUserId: string;
-  caption: string;
-  mediaUrl: string;
-  published: boolean;
-  video: boolean;
-  /** Sandbox clock and real time at creation: processing ends when either has moved far enough. */
-  createdAt: number;
-  createdReal: number;
-}
-
-/** A YouTube resumable upload session. */
-export interface Upload {
-  user: string;
-  channel: string;
-  title: string;
-  description: string;
-  privacy?: string;
-  total?: number;
-  received?: number;
-  /** The video resource, once every byte arrived (a status query after that answers it again). */
-  done?: Record<string, unknown>;
 }
 
 export interface Metrics {
