@@ -92,7 +92,8 @@ export function classifyCommon(err: unknown, now: Date): ErrorClassification {
     return { kind: err.permanent ? "permanent" : "transient", code: "media_unavailable", message: err.message, notPlatform: true };
   }
   if (err instanceof ContentRejectedError) {
-    return { kind: "permanent", code: err.problems[0]?.code ?? "content_rejected", message: err.message };
+    // Refused before (or instead of) any platform call: the user's content says nothing about the platform.
+    return { kind: "permanent", code: err.problems[0]?.code ?? "content_rejected", message: err.message, notPlatform: true };
   }
   if (err instanceof PlatformError) {
     return { kind: err.kind, code: err.code, message: err.message, ...(err.retryAt ? { retryAt: err.retryAt } : {}) };
