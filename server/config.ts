@@ -99,7 +99,6 @@ const envSchema = z.object({
   SANDBOX_PORT: int(5055),
   PLATFORM_HTTP_TIMEOUT_MS: int(20_000, 100),
   FACEBOOK_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").default("v21.0"),
-  LINKEDIN_API_VERSION: z.string().regex(/^\d{6}$/, "must be YYYYMM").default("202510"),
   // Payments (server/billing): Stripe, or the sandbox's imitation of it when no secret key is set.
   STRIPE_SECRET_KEY: optionalText.refine((v) => v === undefined || /^(sk|rk)_(test|live)_/.test(v), {
     message: "must be a Stripe secret key (sk_test_… or sk_live_…)",
@@ -119,6 +118,18 @@ const envSchema = z.object({
   LLM_MODEL: z.string().default("gpt-4o-mini"),
   LLM_TIMEOUT_MS: int(30_000, 100),
   LLM_MAX_ATTEMPTS: int(2, 1),
+  // Unset: computed from the date (see platforms/linkedin-version.ts), so it never silently expires.
+  LINKEDIN_API_VERSION: optionalText.refine((v) => v === undefined || /^\d{6}$/.test(v), { message: "must be YYYYMM" }),
+  // Media a post points at (the guarded fetcher, server/media/fetch.ts).
+  MEDIA_MAX_IMAGE_MB: int(8, 1),
+  MEDIA_MAX_VIDEO_MB: int(512, 1),
+  MEDIA_FETCH_TIMEOUT_SECONDS: int(300, 1),
+  // Comma-separated URL prefixes fetched even though not public; sandbox mode adds its own /_media/.
+  MEDIA_FETCH_ALLOW: optionalText,
+  // Operator alerts (a platform paused for everyone: credits, app secret, API version).
+  OPS_EMAIL: optionalText,
+  // LinkedIn Pages (organization posting): needs LinkedIn's Community Management API product.
+  LINKEDIN_PAGES: bool(false),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -299,6 +310,7 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       versions,
       timeoutMs: e.PLATFORM_HTTP_TIMEOUT_MS,
       sandbox: { url: sandboxUrl, port: e.SANDBOX_PORT },
+      linkedinPages: e.LINKEDIN_PAGES,
     },
     auth: {
       requirePhoneVerification: e.REQUIRE_PHONE_VERIFICATION,
@@ -325,6 +337,16 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       scheduleOverrides: e.JOB_SCHEDULES ? parseJobSchedules(e.JOB_SCHEDULES)! : {},
       analyticsMinutes: e.ANALYTICS_INTERVAL_MINUTES,
     },
+    media: {
+      maxBytes: { image: e.MEDIA_MAX_IMAGE_MB * 1024 * 1024, video: e.MEDIA_MAX_VIDEO_MB * 1024 * 1024 },
+      deadlineMs: e.MEDIA_FETCH_TIMEOUT_SECONDS * 1000,
+      allow: [
+        ...(e.MEDIA_FETCH_ALLOW ?? "").split(",").map((x) => x.trim()).filter(Boolean),
+        // The sandbox's sample media, only in sandbox mode: an explicit entry, not a hole.
+        ...(platformMode === "sandbox" ? [`${sandboxUrl}/_media/`] : []),
+      ],
+    },
+    opsEmail: e.OPS_EMAIL,
     publishing: {
       batchSize: e.RUNNER_BATCH_SIZE,
       leaseMs: e.RUNNER_LEASE_SECONDS * 1000,

@@ -19,6 +19,14 @@ export function countRefresh(platform: Platform, outcome: RefreshOutcome): void 
   refreshes.set(key, (refreshes.get(key) ?? 0) + 1);
 }
 
+const analyticsFailures = new Map<string, number>();
+
+/** Called when a platform refuses a post's figures (retired metric, missing insights permission…). */
+export function countAnalyticsFailure(platform: Platform, code: string): void {
+  const key = `${platform}\u0000${code}`;
+  analyticsFailures.set(key, (analyticsFailures.get(key) ?? 0) + 1);
+}
+
 const label = (v: string) => v.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
 
 function family(name: string, type: "counter" | "gauge", help: string, samples: Array<[Record<string, string>, number]>): string {
@@ -47,6 +55,9 @@ export async function renderMetrics(deps: Deps): Promise<string> {
     await deps.db.execute(sql`select min(next_attempt_at) as oldest from posts where status = 'approved' and next_attempt_at <= ${now}`),
   );
   const oldest = lag?.oldest ? new Date(lag.oldest).getTime() : undefined;
+  const breakers = rowsOf<{ platform: string; state: string; operator_code: string | null }>(
+    await deps.db.execute(sql`select platform::text, state, operator_code from platform_health order by 1`),
+  );
   return (
     [
       family("agencyiq_publish_attempts_total", "counter", "Publish attempts recorded in post_logs, by platform and outcome.",
@@ -61,6 +72,13 @@ export async function renderMetrics(deps: Deps): Promise<string> {
         })),
       family("agencyiq_publish_queue_lag_seconds", "gauge", "How overdue the oldest due approved post is.",
         [[{}, oldest === undefined ? 0 : Math.max(0, (now.getTime() - oldest) / 1000)]]),
+      family("agencyiq_analytics_failures_total", "counter", "Analytics fetches a platform refused, by this process, by platform and error code.",
+        [...analyticsFailures].map(([k, n]) => {
+          const [platform, code] = k.split("\u0000");
+          return [{ platform: platform!, code: code! }, n];
+        })),
+      family("agencyiq_platform_paused", "gauge", "1 while a platform's breaker is not closed; reason operator:<code> (paused for everyone) or failures.",
+        breakers.filter((b) => b.state !== "closed").map((b) => [{ platform: b.platform, reason: b.operator_code ? `operator:${b.operator_code}` : "failures" }, 1])),
     ].join("\n") + "\n"
   );
 }
