@@ -7,6 +7,7 @@ import { findUserById } from "../auth/queries.ts";
 import type { Deps } from "../deps.ts";
 import { logIn } from "../http/session.ts";
 import { parseBody } from "../http/validate.ts";
+import { safeLine } from "../http/schemas.ts";
 import { cancelSubscription, updatePhone } from "./account.ts";
 import { formatCancellation, formatRedemption } from "./format.ts";
 import { redeemCertificate } from "./gift-service.ts";
@@ -21,7 +22,7 @@ const sendCodeBody = z.strictObject({ phone: phoneField });
 const verifyCodeBody = z.strictObject({ phone: phoneField, code });
 const updatePhoneBody = z.strictObject({ email, newPhone: phoneField, verificationCode: code });
 const redeemBody = z.strictObject({
-  code: z.string().min(1, "is required").max(100),
+  code: safeLine(100).min(1, "is required"),
   email: email.optional(),
   password: password.optional(),
   phone: phoneField.optional(),
