@@ -10,7 +10,9 @@ const CONTROL_IN_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 // A single-line value (an id, a name) has none at all.
 const CONTROL_IN_LINE = /[\u0000-\u001F\u007F]/;
 
-const wellFormed = (v: string) => v.isWellFormed();
+// A surrogate without its pair (JSON "\ud800" parses to one) is not text: PostgreSQL would store U+FFFD instead.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = (v: string) => !LONE_SURROGATE.test(v);
 
 /** Free text (post content): tabs and line breaks allowed, other control characters and broken Unicode refused. */
 export function safeText(max: number) {

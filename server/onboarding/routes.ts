@@ -30,6 +30,7 @@ const redeemBody = z.strictObject({
 const emptyBody = z.strictObject({});
 
 const ipOf = (req: Request) => req.ip ?? "unknown";
+const checkerOf = (req: Request) => ({ ip: ipOf(req), sessionId: req.sessionID ?? "none" });
 
 export function onboardingRoutes(deps: Deps): Router {
   const r = Router();
@@ -45,7 +46,7 @@ export function onboardingRoutes(deps: Deps): Router {
   for (const path of ["/api/verify-code", "/verify-code"]) {
     r.post(path, async (req, res) => {
       const body = parseBody(verifyCodeBody, req);
-      await checkCode(deps, body.phone, body.code);
+      await checkCode(deps, body.phone, body.code, checkerOf(req));
       // The proof belongs to this browser session only: nobody else can sign up with the number.
       req.session.verifiedPhone = { phone: body.phone, at: deps.clock.now().getTime() };
       res.json({ success: true });
@@ -54,7 +55,7 @@ export function onboardingRoutes(deps: Deps): Router {
 
   r.post("/api/update-phone", mustBeUser, async (req, res) => {
     const body = parseBody(updatePhoneBody, req);
-    const user = await updatePhone(deps, accountOf(req), body);
+    const user = await updatePhone(deps, accountOf(req), body, checkerOf(req));
     res.json({ success: true, newPhone: user.phone });
   });
 
