@@ -92,6 +92,9 @@ const envSchema = z.object({
   PLATFORM_HTTP_TIMEOUT_MS: int(20_000, 100),
   FACEBOOK_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").default("v21.0"),
   LINKEDIN_API_VERSION: z.string().regex(/^\d{6}$/, "must be YYYYMM").default("202510"),
+  // How long a client may take to send its headers, and its whole request (body included).
+  HTTP_HEADERS_TIMEOUT_MS: int(15_000, 1000),
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -295,6 +298,10 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       reconcileDelayMs: e.PUBLISH_RECONCILE_DELAY_MS,
       breakerThreshold: e.BREAKER_FAILURE_THRESHOLD,
       breakerCooldownMs: e.BREAKER_COOLDOWN_SECONDS * 1000,
+    },
+    http: {
+      headersTimeoutMs: Math.min(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     },
   };
 }
