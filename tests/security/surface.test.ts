@@ -66,13 +66,13 @@ describe("surface", () => {
     const { client, user } = await signedUpClient(server, "csrf");
     const checks = async () =>
       (await server.deps.database.pool.query("select count(*)::int as n from rate_limit_hits where bucket = $1", [`connection-check:user:${user.id}`])).rows[0].n as number;
-    for (const headers of [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { referer: "https://evil.example/page" }]) {
+    for (const headers of [{ "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }, { referer: "https://evil.example/page" }] as Record<string, string>[]) {
       const r = await client.get("/api/check-connection", headers);
       assert.equal(r.status, 403, JSON.stringify(headers));
       assert.equal(r.body.code, "forbidden_origin");
     }
     assert.equal(await checks(), 0);
-    for (const headers of [{ "sec-fetch-site": "same-origin" }, { "sec-fetch-site": "none" }, { referer: `${server.url}/connect` }, {}]) {
+    for (const headers of [{ "sec-fetch-site": "same-origin" }, { "sec-fetch-site": "none" }, { referer: `${server.url}/connect` }, {}] as Record<string, string>[]) {
       const r = await client.get("/api/check-connection", headers);
       assert.equal(r.status, 200, `${JSON.stringify(headers)}: ${r.text}`);
       assert.ok(Array.isArray(r.body.connections));
