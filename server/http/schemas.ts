@@ -14,23 +14,19 @@ const CONTROL_IN_LINE = /[\u0000-\u001F\u007F]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const wellFormed = (v: string) => !LONE_SURROGATE.test(v);
 
-/** Free text (post content): tabs and line breaks allowed, other control characters and broken Unicode refused. */
-export function safeText(max: number) {
+function textWithout(control: RegExp, max: number) {
   return z
     .string()
     .max(max, `must be at most ${max} characters`)
-    .refine((v) => !CONTROL_IN_TEXT.test(v), "must not contain control characters")
+    .refine((v) => !control.test(v), "must not contain control characters")
     .refine(wellFormed, "must be valid Unicode text");
 }
 
+/** Free text (post content): tabs and line breaks allowed, other control characters and broken Unicode refused. */
+export const safeText = (max: number) => textWithout(CONTROL_IN_TEXT, max);
+
 /** A single-line value (ids, codes, URLs): no control characters at all. */
-export function safeLine(max: number) {
-  return z
-    .string()
-    .max(max, `must be at most ${max} characters`)
-    .refine((v) => !CONTROL_IN_LINE.test(v), "must not contain control characters")
-    .refine(wellFormed, "must be valid Unicode text");
-}
+export const safeLine = (max: number) => textWithout(CONTROL_IN_LINE, max);
 
 // Well inside what PostgreSQL's timestamptz stores; `Date` and ISO 8601 both handle it.
 const EARLIEST = new Date("1970-01-01T00:00:00.000Z");
