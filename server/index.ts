@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import type pino from "pino";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { EmbeddedFolderBusyError } from "./db/embedded-lock.ts";
 import { openDatabase } from "./db/index.ts";
 import { runMigrations } from "./db/migrate.ts";
 import { systemClock, type Clock, type Deps } from "./deps.ts";
@@ -60,7 +61,7 @@ export async function start(options: StartOptions = {}): Promise<Running> {
     else log.warn({ platform: adapter.platform, reason: adapter.disabledReason }, `Platform disabled ${adapter.platform}`);
   }
 
-  const { app, sessions } = createApp(deps);
+  const { app, sessions, streams } = createApp(deps);
   const jobs = options.jobs === false ? undefined : startJobs(deps, allJobs(deps));
   const server = await new Promise<Server>((resolve) => {
     const s = createServer(
@@ -85,6 +86,7 @@ export async function start(options: StartOptions = {}): Promise<Running> {
       // Stop claiming and hand back unsent posts before the timers and the database go.
       await stopPublishing(deps);
       await jobs?.stop();
+      await streams.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
   try {
     running = await start();
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof EmbeddedFolderBusyError) {
       console.error(err.message);
       process.exit(1);
     }

@@ -20,6 +20,7 @@ const SECRET_KEYS = [
   "cookie",
   "authorization",
   "secret",
+  "apiKey",
 ];
 
 export const REDACT_PATHS = [

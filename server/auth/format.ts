@@ -7,6 +7,8 @@ export function formatUser(u: User) {
     id: u.id,
     email: u.email,
     phone: u.phone,
+    // False until the number is proven by a code: an unverified number is lost to a later verified claim.
+    phoneVerified: u.phoneVerifiedAt !== null,
     subscriptionPlan: u.subscriptionPlan,
     subscriptionActive: u.subscriptionActive,
     remainingPosts: u.remainingPosts,

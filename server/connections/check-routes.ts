@@ -5,8 +5,8 @@ import { Router } from "express";
 import type { PlatformConnection } from "../../shared/schema.ts";
 import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
-import { HttpError, tooManyRequests } from "../http/errors.ts";
-import { consume } from "../http/rate-limit.ts";
+import { HttpError } from "../http/errors.ts";
+import { limitConnectionChecks } from "./verify.ts";
 import { sameOriginOnly } from "../http/security.ts";
 import { platformParam } from "./platform-param.ts";
 import { checkConnection, checkUserConnections } from "./connection-check.ts";
@@ -14,7 +14,6 @@ import { formatConnection } from "./format.ts";
 import { findActiveConnection, listConnections } from "./service.ts";
 import { refreshConnection } from "./token-manager.ts";
 
-const CHECKS_PER_USER = { max: 30, windowMs: 10 * 60_000 };
 
 const reconnect = (code: string, message: string) => new HttpError(409, code, message, { success: false, requiresReconnection: true });
 
@@ -23,11 +22,7 @@ export function checkRoutes(deps: Deps): Router {
   const mustBeUser = requireUser(deps);
   const margin = deps.config.tokens.refreshMarginMs;
 
-  async function limit(userId: number): Promise<void> {
-    if (!(await consume(deps.db, { bucket: `connection-check:user:${userId}`, ...CHECKS_PER_USER }, deps.clock.now()))) {
-      throw tooManyRequests("Too many connection checks; try again in a few minutes", CHECKS_PER_USER.windowMs / 1000);
-    }
-  }
+  const limit = (userId: number) => limitConnectionChecks(deps, userId);
 
   // A GET with effect (it calls the platforms and may refresh tokens): never from another site.
   r.get("/api/check-connection", sameOriginOnly(deps.config.publicOrigin), mustBeUser, async (req, res) => {

@@ -23,6 +23,12 @@ export function formatPost(p: Post) {
     // (new) what the runner is doing with it
     attemptCount: p.attemptCount,
     nextAttemptAt: iso(p.nextAttemptAt),
+    // (new) what the schedule page shows beside a generated post (null for posts a person wrote)
+    generatedBy: p.generatedBy,
+    strategicTheme: p.strategicTheme,
+    businessCanvasPhase: p.businessCanvasPhase,
+    engagementOptimisation: p.engagementOptimisation,
+    localEvent: p.localEvent,
   };
 }
 

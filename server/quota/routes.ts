@@ -8,6 +8,7 @@ import { parseBody } from "../http/validate.ts";
 import { runCycleNotify } from "./notify.ts";
 import { requireOpsToken } from "../http/ops-auth.ts";
 import { analytics, quotaStatus, subscriptionUsage } from "./usage.ts";
+import { yearlyAnalytics } from "./yearly.ts";
 
 const emptyBody = z.strictObject({});
 
@@ -22,8 +23,11 @@ export function quotaRoutes(deps: Deps): Router {
   r.get("/api/quota-status", mustBeUser, async (req, res) => {
     res.json(await quotaStatus(deps, accountOf(req), deps.clock.now()));
   });
+  r.get("/api/yearly-analytics", mustBeUser, async (req, res) => {
+    res.json(await yearlyAnalytics(deps, accountOf(req), deps.clock.now()));
+  });
   r.get("/api/analytics", mustBeUser, async (req, res) => {
-    res.json(await analytics(deps, accountOf(req)));
+    res.json(await analytics(deps, accountOf(req), deps.clock.now()));
   });
 
   r.post("/api/cycle-notify", mustBeOperator, async (req, res) => {

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { newIdentity, signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
+import { until } from "../client/helpers.ts";
 
 describe("login limit keyed on the account", () => {
   let server: TestServer;
@@ -68,6 +69,19 @@ describe("login limit keyed on the account", () => {
     const ghosts = [];
     for (let i = 0; i < 11; i++) ghosts.push(await login(server.client(), { email: ghost.email, password: "wrong" }));
     assert.deepEqual(replies.map((r) => [r.status, r.body]), ghosts.map((r) => [r.status, r.body]));
+  });
+
+  it("a password reset ends the lock-out for new browsers too", async () => {
+    const { identity } = await signedUpClient(server, "reset");
+    for (let i = 0; i < 10; i++) await login(server.client(), { email: identity.email, password: `guess ${i}` });
+    assert.equal((await login(server.client(), { email: identity.email, password: identity.password })).status, 429);
+    const mails = () => server.deps.mailer.outbox.filter((m) => m.to === identity.email);
+    assert.equal((await server.client().post("/api/forgot-password", { email: identity.email, phone: identity.phone })).status, 200);
+    const mail = await until("the reset e-mail", () => mails()[0]);
+    const token = new URL(/https?:\/\/\S+/.exec(mail.text)![0]).searchParams.get("token");
+    const reset = await server.client().post("/api/reset-password", { token, email: identity.email, password: "a brand new password" });
+    assert.equal(reset.status, 200, reset.text);
+    assert.equal((await login(server.client(), { email: identity.email, password: "a brand new password" })).status, 200);
   });
 
   it("the device cookie is HttpOnly, SameSite=Lax and sent only to /api/auth", async () => {
