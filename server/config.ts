@@ -2,6 +2,7 @@
 // server reads process.env: tests build a Config from their own variables.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import cron from "node-cron";
 import { z } from "zod";
@@ -130,6 +131,9 @@ const envSchema = z.object({
   OPS_EMAIL: optionalText,
   // LinkedIn Pages (organization posting): needs LinkedIn's Community Management API product.
   LINKEDIN_PAGES: bool(false),
+  // How long a client may take to send its headers, and its whole request (body included).
+  HTTP_HEADERS_TIMEOUT_MS: int(15_000, 1000),
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -205,10 +209,39 @@ function devSecrets(dataDir: string): { sessionSecret: string; tokenKey: string 
   return secrets;
 }
 
-function parseTrustProxy(v: string | undefined): boolean | number | string {
+// What Express's `trust proxy` (proxy-addr) accepts by name, besides addresses and subnets.
+const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+const TRUST_PROXY_HELP =
+  "set the number of proxies in front of the server (TRUST_PROXY=1 behind one proxy such as nginx or Replit's) or their addresses/subnets (TRUST_PROXY=loopback or 10.0.0.0/8,fd00::/8)";
+
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, prefix, extra] = entry.split("/");
+  const family = isIP(address ?? "");
+  if (!family || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  // A prefix length, or (IPv4 only) a netmask such as 255.255.0.0.
+  if (/^\d{1,3}$/.test(prefix)) return Number(prefix) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(prefix) === 4;
+}
+
+/**
+ * TRUST_PROXY decides where client addresses (every per-IP limit) come from.
+ * `true` trusts every hop, so the client picks its own address with
+ * X-Forwarded-For: refused in production, with what to set instead.
+ */
+function parseTrustProxy(v: string | undefined, production: boolean): boolean | number | string {
   if (v === undefined || v === "false") return false;
-  if (v === "true") return true;
-  return /^\d+$/.test(v) ? Number(v) : v;
+  if (v === "true") {
+    if (production) {
+      throw new ConfigError(`TRUST_PROXY=true lets every client choose its own IP address (X-Forwarded-For), which defeats the per-IP limits: ${TRUST_PROXY_HELP}`);
+    }
+    return true;
+  }
+  if (/^\d+$/.test(v)) return Number(v);
+  const entries = v.split(",").map((e) => e.trim());
+  if (entries.some((e) => !isProxyEntry(e))) throw new ConfigError(`TRUST_PROXY: "${v}" is neither a hop count nor a list of addresses/subnets; ${TRUST_PROXY_HELP}`);
+  return entries.join(",");
 }
 
 function parsePreviousKeys(text: string | undefined): Map<number, Buffer> {
@@ -284,7 +317,7 @@ function buildConfig(e: z.infer<typeof envSchema>) {
     publicOrigin: new URL(publicUrl).origin,
     dataDir,
     staticDir: e.STATIC_DIR ? resolve(e.STATIC_DIR) : undefined,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY, production),
     logLevel: e.LOG_LEVEL,
     opsToken: e.OPS_TOKEN,
     database: { url: e.DATABASE_URL, embeddedDir: join(dataDir, "pglite") },
@@ -362,6 +395,10 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       reconcileSecondLookMs: e.PUBLISH_RECONCILE_SECOND_LOOK_MS,
       breakerThreshold: e.BREAKER_FAILURE_THRESHOLD,
       breakerCooldownMs: e.BREAKER_COOLDOWN_SECONDS * 1000,
+    },
+    http: {
+      headersTimeoutMs: Math.min(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     },
     billing: billingConfig(e, platformMode, sandboxUrl),
     content: {
