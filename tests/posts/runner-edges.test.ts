@@ -369,9 +369,9 @@ describe("publishing runner: edges", () => {
       { userId: u.userId, platform: "x", count: 3, tag: "edge4" },
       { userId: u.userId, platform: "facebook", count: 3, tag: "edge4" },
     ]);
-    // Should anything be sent, it could not complete before stop() looks.
-    await control(sandbox, "/latency", { endpoint: "x.tweets.create", ms: 3_000 });
-    await control(sandbox, "/latency", { endpoint: "facebook.publish", ms: 3_000 });
+    // Should anything be sent, it could not complete before stop() looks: the platforms hold it until released.
+    await control(sandbox, "/faults", { endpoint: "x.tweets.create", times: 3, mode: "late" });
+    await control(sandbox, "/faults", { endpoint: "facebook.publish", times: 3, mode: "late" });
     const sent = (await calls("x.tweets.create")) + (await calls("facebook.publish"));
     const usedBefore = (await ledger(u.userId)).used_posts;
     try {
@@ -408,6 +408,7 @@ describe("publishing runner: edges", () => {
       await fresh.stop();
     } finally {
       await clearFaults();
+      await fetch(`${sandbox}/_control/release`, { method: "POST" });
     }
   });
 });
