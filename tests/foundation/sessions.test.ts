@@ -16,7 +16,8 @@ describe("sessions", () => {
 
   it("20 users logging in concurrently get 20 distinct sessions and each sees only itself", async () => {
     const ids = Array.from({ length: 20 }, () => newIdentity("multi"));
-    await Promise.all(ids.map((id) => server.client().post("/api/auth/signup", id)));
+    const signups = await Promise.all(ids.map((id) => server.client().post("/api/auth/signup", id)));
+    for (const r of signups) assert.equal(r.status, 201, r.text);
     const clients = ids.map(() => server.client());
     const logins = await Promise.all(
       clients.map((c, i) => c.post("/api/auth/login", { email: ids[i]!.email, password: ids[i]!.password })),
@@ -107,19 +108,22 @@ describe("sessions", () => {
 
   it("gives the same answer for a wrong password and an unknown account, and limits failures per account", async () => {
     const id = newIdentity("limit");
-    await server.client().post("/api/auth/signup", id);
+    assert.equal((await server.client().post("/api/auth/signup", id)).status, 201);
     const wrong = await server.client().post("/api/auth/login", { email: id.email, password: "wrong password" });
     const unknown = await server.client().post("/api/auth/login", { email: "nobody@example.com", password: "wrong password" });
     assert.equal(wrong.status, 401);
     assert.equal(unknown.status, 401);
     assert.deepEqual(wrong.body, unknown.body);
-    for (let i = 0; i < 9; i++) await server.client().post("/api/auth/login", { email: id.email, password: "wrong" });
+    for (let i = 0; i < 9; i++) {
+      const r = await server.client().post("/api/auth/login", { email: id.email, password: "wrong" });
+      assert.deepEqual([r.status, r.body], [401, wrong.body], `failure ${i + 2} is an ordinary refusal, not yet limited`);
+    }
     const blocked = await server.client().post("/api/auth/login", { email: id.email, password: id.password });
     assert.equal(blocked.status, 429);
     assert.ok(Number(blocked.headers.get("retry-after")) > 0);
     // Another account from the same address is not locked out by it.
     const other = newIdentity("limit2");
-    await server.client().post("/api/auth/signup", other);
+    assert.equal((await server.client().post("/api/auth/signup", other)).status, 201);
     assert.equal((await server.client().post("/api/auth/login", { email: other.email, password: other.password })).status, 200);
     // Past the window the right password works again.
     server.clock.advance(16 * 60 * 1000);
@@ -151,11 +155,15 @@ describe("sessions across a restart", () => {
     if (first.deps.database.kind === "embedded") {
       // An in-memory embedded database dies with the process: restart on a folder instead.
       await first.close();
-      const { mkdtempSync } = await import("node:fs");
+      const { mkdtempSync, rmSync } = await import("node:fs");
       const { tmpdir } = await import("node:os");
       const { join } = await import("node:path");
       const dir = mkdtempSync(join(tmpdir(), "aiq-restart-"));
-      await restartRoundTrip(dir);
+      try {
+        await restartRoundTrip(dir);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
       return;
     }
     const id = newIdentity("restart");

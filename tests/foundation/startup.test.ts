@@ -42,19 +42,22 @@ describe("start-up", () => {
   });
 
   it("a wrong value stops start-up naming the variable", async () => {
-    const p = spawnProcess({ env: { PORT: "not-a-port", DATA_DIR: mkdtempSync(join(tmpdir(), "aiq-bad-")) } });
+    const dataDir = mkdtempSync(join(tmpdir(), "aiq-bad-"));
+    const p = spawnProcess({ env: { PORT: "not-a-port", DATA_DIR: dataDir } });
     assert.equal(await p.exited, 1);
+    rmSync(dataDir, { recursive: true, force: true });
     assert.match(p.output(), /PORT/);
   });
 
   it("two servers starting together on one empty database both come up; the schema is applied once", { skip: needsRealPostgres }, async () => {
     const db = await createTestDatabase();
     const ports = [await freePort(), await freePort()];
+    const dataDirs = ports.map(() => mkdtempSync(join(tmpdir(), "aiq-m-")));
     const servers = await Promise.all(
-      ports.map((port) =>
+      ports.map((port, i) =>
         spawnServer({
           port,
-          env: { PORT: String(port), DATABASE_URL: db.url, DATA_DIR: mkdtempSync(join(tmpdir(), "aiq-m-")), ...TEST_SECRETS },
+          env: { PORT: String(port), DATABASE_URL: db.url, DATA_DIR: dataDirs[i], ...TEST_SECRETS },
         }),
       ),
     );
@@ -69,6 +72,7 @@ describe("start-up", () => {
     } finally {
       await Promise.all(servers.map((s) => s.kill()));
       await db.drop();
+      for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
     }
   });
 });

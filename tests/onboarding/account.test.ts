@@ -2,8 +2,11 @@
 // (connections deactivated, unpublished posts removed, history kept).
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { TokenVault } from "../../server/connections/vault.ts";
+import { eq } from "drizzle-orm";
+import { credentialsOf } from "../../server/connections/service.ts";
 import { platformConnections, posts, type PostStatus } from "../../shared/schema.ts";
+import type { Client } from "../support/client.ts";
+import { connectPlatform } from "../support/connect.ts";
 import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
 import { count, HOUR, lastCodeFor, newPhone, wrongCode } from "./helpers.ts";
 
@@ -112,46 +115,57 @@ describe("cancellation", () => {
     await server.close();
   });
 
-  const secrets = (userId: number) => ({ access: `at-secret-${userId}-x9q`, refresh: `rt-secret-${userId}-k3z` });
-
-  async function seed(userId: number) {
-    const db = server.deps.db;
-    const vault = new TokenVault(server.deps.config.tokens);
-    const s = secrets(userId);
-    // LinkedIn and X have a revoke endpoint, Facebook has none.
-    for (const platform of ["facebook", "linkedin", "x"] as const) {
-      const row = { userId, platform };
-      await db.insert(platformConnections).values({
-        userId,
-        platform,
-        platformUserId: `${platform}-${userId}`,
-        accessToken: vault.seal(s.access, row, "access_token"),
-        refreshToken: vault.seal(s.refresh, row, "refresh_token"),
-        tokenKeyVersion: vault.currentVersion,
-      });
-    }
+  /**
+   * Facebook, LinkedIn and X connected through the real OAuth flow against the mounted sandbox, so the stored
+   * tokens are ones the sandbox issued (LinkedIn and X have a revoke endpoint, Facebook has none); and seven posts.
+   */
+  async function seed(client: Client, userId: number, account: string) {
+    for (const platform of ["facebook", "linkedin", "x"] as const) await connectPlatform(client, platform, account);
     const statuses: PostStatus[] = ["draft", "approved", "failed", "paused", "published", "publishing", "unknown"];
-    for (const status of statuses) await db.insert(posts).values({ userId, platform: "facebook", content: `a ${status} post`, status });
+    for (const status of statuses) await server.deps.db.insert(posts).values({ userId, platform: "facebook", content: `a ${status} post`, status });
   }
+  /** The user's stored tokens per platform, decrypted (read before cancellation deactivates the rows). */
+  async function tokensOf(userId: number) {
+    const rows = await server.deps.db.select().from(platformConnections).where(eq(platformConnections.userId, userId));
+    return new Map(rows.map((row) => [row.platform, credentialsOf(server.deps, row)]));
+  }
+  /** Whether the platform (the sandbox) still accepts an access token. */
+  async function accepted(platform: "linkedin" | "x", credentials: ReturnType<typeof credentialsOf>) {
+    return server.deps.platforms[platform].validate(credentials).then(() => true, () => false);
+  }
+  const revokeCalls = async () => {
+    const r = await fetch(`${server.url}/sandbox/_control/calls`);
+    return ((await r.json()) as { calls: { endpoint: string }[] }).calls.filter((c) => /\.revoke$/.test(c.endpoint)).length;
+  };
 
-  it("deactivates connections, deletes unpublished posts, keeps history, reports counts", async () => {
+  it("deactivates connections, revokes their tokens at the platform, deletes unpublished posts, keeps history, reports counts", async () => {
     const { client, user } = await signedUpClient(server, "cancel");
     const bystander = await signedUpClient(server, "keep");
-    await seed(user.id);
-    await seed(bystander.user.id);
+    await seed(client, user.id, `cancel${user.id}`);
+    await seed(bystander.client, bystander.user.id, `keep${bystander.user.id}`);
     await server.deps.database.pool.query("update users set subscription_active = true, subscription_plan = 'growth' where id = $1", [user.id]);
+    const tokens = await tokensOf(user.id);
+    const keptTokens = await tokensOf(bystander.user.id);
+    for (const p of ["linkedin", "x"] as const) assert.equal(await accepted(p, tokens.get(p)!), true, `${p} token issued by the sandbox`);
+    const revokesBefore = await revokeCalls();
 
     const r = await client.post("/api/cancel-subscription", {});
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.summary, { platformConnectionsRevoked: 3, postsDeleted: 4 });
-    // Revocation at the platforms was attempted where an endpoint exists; its
-    // outcome depends on the platform (sandbox) being reachable, the tokens never reach the log.
+    // Revoked at the platforms that have a revoke endpoint; the platform now refuses those tokens.
     const line = server.logs.find((l) => l.msg === "Subscription cancelled" && l.userId === user.id) as any;
-    assert.equal(line.atPlatforms.unsupported, 1);
-    assert.equal(line.atPlatforms.revoked + line.atPlatforms.failed, 2);
-    assert.ok(!server.rawLog().includes(secrets(user.id).access) && !server.rawLog().includes(secrets(user.id).refresh));
+    assert.deepEqual(line.atPlatforms, { revoked: 2, unsupported: 1, failed: 0 });
+    assert.ok((await revokeCalls()) > revokesBefore, "the revoke endpoints were called");
+    for (const p of ["linkedin", "x"] as const) assert.equal(await accepted(p, tokens.get(p)!), false, `${p} refuses the revoked token`);
+    // The bystander's tokens still work; no token reached the log.
+    for (const p of ["linkedin", "x"] as const) assert.equal(await accepted(p, keptTokens.get(p)!), true, `the bystander's ${p} token still works`);
+    for (const c of tokens.values()) {
+      assert.ok(!server.rawLog().includes(c.accessToken));
+      if (c.refreshToken) assert.ok(!server.rawLog().includes(c.refreshToken));
+    }
     const pool = server.deps.database.pool;
     const conns = (await pool.query("select is_active, status from platform_connections where user_id = $1", [user.id])).rows;
+    assert.equal(conns.length, 3);
     assert.ok(conns.every((c) => c.is_active === false && c.status === "disconnected"));
     const left = (await pool.query("select status from posts where user_id = $1 order by status", [user.id])).rows.map((p) => p.status);
     assert.deepEqual(left.sort(), ["published", "publishing", "unknown"]);
@@ -161,6 +175,7 @@ describe("cancellation", () => {
     assert.equal(await count(server, "select 1 from platform_connections where user_id = $1 and is_active", [bystander.user.id]), 3);
 
     const again = await client.post("/api/cancel-subscription", {});
+    assert.equal(again.status, 200, again.text);
     assert.deepEqual(again.body.summary, { platformConnectionsRevoked: 0, postsDeleted: 0 });
     const status = await client.get("/api/user-status");
     assert.equal(status.body.hasActiveSubscription, false);

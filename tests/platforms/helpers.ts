@@ -1,7 +1,6 @@
 // Adapters wired to a standalone sandbox over real HTTP, plus a browser-like
 // walk through the consent page.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Platform } from "../../shared/schema.ts";
@@ -43,7 +42,8 @@ export function adaptersFor(sandboxUrl: string, clock: TestClock, timeoutMs = 15
     PLATFORM_MODE: "sandbox",
     PUBLIC_URL: APP_URL,
     PLATFORM_SANDBOX_URL: sandboxUrl,
-    DATA_DIR: mkdtempSync(join(tmpdir(), "aiq-platforms-")),
+    // Never created: with the test secrets given, nothing is written to DATA_DIR (no temp folder left behind).
+    DATA_DIR: join(tmpdir(), `aiq-platforms-unused-${process.pid}`),
     ...TEST_SECRETS,
     ...env,
   });

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { eq, sql } from "drizzle-orm";
 import { PLATFORMS, posts, platformHealth } from "../../shared/schema.ts";
 import { refreshAnalytics } from "../../server/posts/analytics.ts";
+import { connectPlatform } from "../support/connect.ts";
 import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
 import { control, FAST_PUBLISHING, mediaFor, publisher, sandboxPublished } from "./helpers.ts";
 
@@ -101,17 +102,32 @@ describe("posts API", () => {
     for (const r of replies) assert.equal(r.status, 400, r.text);
   });
 
-  it("a half-open breaker whose probe never reported back (its process died) is usable again after its retry time", async () => {
-    const { client } = await signedUpClient(server, "halfopen");
+  it("a half-open breaker whose probe never reported back (its process died) is usable again after its retry time: a publish goes through and closes it", async () => {
+    const u = await publisher(server, ["youtube"], "halfopen");
     const past = new Date(server.clock.now().getTime() - 1000);
     await server.deps.db
       .insert(platformHealth)
       .values({ platform: "youtube", state: "half_open", consecutiveFailures: 5, retryAt: past })
-      .onConflictDoUpdate({ target: platformHealth.platform, set: { state: "half_open", retryAt: past } });
-    const youtube = (await client.get("/api/platform-health")).body.find((h: any) => h.platform === "youtube");
-    assert.equal(youtube.state, "half_open");
-    assert.equal(youtube.healthy, true);
-    await server.deps.db.delete(platformHealth);
+      .onConflictDoUpdate({ target: platformHealth.platform, set: { state: "half_open", consecutiveFailures: 5, retryAt: past } });
+    // A row written behind this process's back, as a dead process would leave it: it is seen once the breaker's
+    // per-process cache (CACHE_MS = 1 s of wall time, server/posts/health.ts) has expired, which this wait guarantees.
+    await new Promise((r) => setTimeout(r, 1_100));
+    try {
+      const youtube = (await u.client.get("/api/platform-health")).body.find((h: any) => h.platform === "youtube");
+      assert.equal(youtube.state, "half_open");
+      assert.equal(youtube.healthy, true);
+      // The pre-flight lets it through, the post is published, and its success closes the breaker.
+      const r = await u.client.post("/api/post", { platform: "youtube", content: "Behind the scenes", mediaUrl: mediaFor(sandbox, "youtube") });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.post.status, "published");
+      const out = (await sandboxPublished(sandbox)).filter((p) => p.platform === "youtube" && p.id === r.body.platformPostId);
+      assert.equal(out.length, 1, "the video is on the platform");
+      const [health] = await server.deps.db.select().from(platformHealth).where(eq(platformHealth.platform, "youtube"));
+      assert.equal(health!.state, "closed");
+      assert.equal(health!.consecutiveFailures, 0);
+    } finally {
+      await server.deps.db.delete(platformHealth);
+    }
   });
 
   it("one platform post can belong to only one of our posts (two same-text posts cannot both claim it)", async () => {
@@ -194,9 +210,18 @@ describe("posts API", () => {
     await server.deps.db.execute(sql`delete from platform_health where platform = 'x'`);
 
     const noPlan = await signedUpClient(server, "noplan");
-    const quota = await noPlan.client.post("/api/post", { platform: "x", content: "No plan yet" });
+    const unconnected = await noPlan.client.post("/api/post", { platform: "x", content: "No plan yet" });
     // No connection either: the token check comes first.
-    assert.equal(quota.body.check, "token");
+    assert.equal(unconnected.status, 409, unconnected.text);
+    assert.equal(unconnected.body.check, "token");
+    assert.equal(unconnected.body.code, "not_connected");
+    // Connected but without a plan: the quota check refuses it.
+    await connectPlatform(noPlan.client, "x", "noplan");
+    const quota = await noPlan.client.post("/api/post", { platform: "x", content: "No plan yet" });
+    assert.equal(quota.status, 409, quota.text);
+    assert.equal(quota.body.check, "quota");
+    assert.equal(quota.body.code, "no_active_subscription");
+    assert.equal((await noPlan.client.get("/api/posts")).body.length, 0, "a refusal leaves no draft behind");
 
     const starter = await publisher(server, ["x"], "pre2", "starter");
     const first = await starter.client.post("/api/post", { platform: "x", content: "The one post of this cycle" });

@@ -99,10 +99,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     client: () => new Client(running.url),
     async close({ dropDatabase = true } = {}) {
       await running.stop();
-      if (dropDatabase) {
-        await database.drop();
-        if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-      }
+      if (dropDatabase) await database.drop();
+      // A folder this harness made is this server's alone (a kept database lives elsewhere): never left in the temp dir.
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
