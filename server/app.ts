@@ -11,6 +11,8 @@ import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
+import { contractRoutes } from "./http/contract.ts";
+import { requestLogging } from "./http/request-log.ts";
 import { metricsRoutes } from "./ops/metrics.ts";
 import { createSandbox } from "./platforms/sandbox/index.ts";
 import { jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
@@ -27,10 +29,12 @@ export function createApp(deps: Deps): App {
   app.set("trust proxy", config.trustProxy);
   app.disable("x-powered-by");
 
+  app.use(requestLogging(deps.log));
   app.use(securityHeaders());
   app.use(safePaths);
   app.use(healthRoutes(deps));
   app.use(metricsRoutes(deps));
+  app.use(contractRoutes());
   // The fake platforms, before the JSON-only guard: OAuth token endpoints and consent forms are form-encoded.
   if (config.platforms.mode === "sandbox") app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl }).router);
 

@@ -11,6 +11,7 @@ import { parsePlatform } from "../platforms/registry.ts";
 import { formatConnection } from "./format.ts";
 import { setPageSecurityHeaders } from "./outcome.ts";
 import { listConnections } from "./service.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 
 const STATUS_TEXT: Record<string, string> = {
   connected: "Connected",
@@ -92,3 +93,11 @@ ${body}
   });
   return r;
 }
+
+/** The contract of this route (server/http/contract.ts). */
+export const connectPageApi: ApiRoute[] = [
+  {
+    method: "get", path: "/connect", tag: "connect", summary: "Server-rendered page: the five platforms with Connect / Reconnect / Disconnect",
+    responses: { 200: { description: "The page", contentType: "text/html" } },
+  },
+];

@@ -9,6 +9,7 @@ import type { Platform } from "../../shared/schema.ts";
 import { rowsOf } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import { requireOpsToken } from "../http/ops-auth.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 
 export type RefreshOutcome = "refreshed" | "failed" | "needs_reconnect";
 const refreshes = new Map<string, number>();
@@ -74,3 +75,12 @@ export function metricsRoutes(deps: Deps): Router {
   });
   return r;
 }
+
+/** The contract of this route (server/http/contract.ts). */
+export const metricsApi: ApiRoute[] = [
+  {
+    method: "get", path: "/metrics", tag: "operator", auth: "operator", summary: "Prometheus metrics",
+    description: "Open in development when OPS_TOKEN is unset; otherwise Bearer OPS_TOKEN.",
+    responses: { 200: { description: "Prometheus text exposition", contentType: "text/plain" } },
+  },
+];

@@ -1,7 +1,9 @@
 // What /api/subscription-usage, /api/quota-status and /api/analytics report:
 // the ledger (after closing an ended cycle, so the numbers are the current
 // cycle's) and the posts table. Shapes are built by the formatters below.
-import type { User } from "../../shared/schema.ts";
+import { z } from "zod";
+import { PLAN_NAMES, PLATFORMS, type User } from "../../shared/schema.ts";
+import { isoDate } from "../http/openapi.ts";
 import { closeCycleIfDue, type CloseDeps } from "./close.ts";
 import { currentCycle, type Cycle } from "./cycle.ts";
 import { readLedger } from "./ledger.ts";
@@ -71,3 +73,27 @@ export async function analytics(deps: CloseDeps, user: User) {
   const [platforms, real] = await Promise.all([analyticsByPlatform(deps.db, user.id), hasFetchedAnalytics(deps.db, user.id)]);
   return formatAnalytics(platforms, real);
 }
+
+/** The contracts of the formatters above (OpenAPI, server/http/contract.ts). */
+export const usageSchema = z.strictObject({
+  subscriptionPlan: z.enum(PLAN_NAMES).nullable(),
+  totalAllocation: z.number().int(),
+  remainingPosts: z.number().int(),
+  usedPosts: z.number().int(),
+  publishedPosts: z.number().int(),
+  failedPosts: z.number().int(),
+  partialPosts: z.number().int(),
+  planLimits: z.strictObject({ posts: z.number().int(), reach: z.number(), engagement: z.number() }),
+  usagePercentage: z.number(),
+  cycleStart: isoDate.nullable(),
+  cycleEnd: isoDate.nullable(),
+});
+export const quotaStatusSchema = z.strictObject({ withinLimits: z.boolean(), remainingPosts: z.number().int(), cycleEnd: isoDate.nullable() });
+export const analyticsSchema = z.strictObject({
+  totalPosts: z.number().int(),
+  reach: z.number(),
+  engagement: z.number(),
+  impressions: z.number(),
+  platformBreakdown: z.array(z.strictObject({ platform: z.enum(PLATFORMS), posts: z.number().int(), reach: z.number(), engagement: z.number() })),
+  hasRealData: z.boolean(),
+});
