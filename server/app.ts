@@ -15,7 +15,7 @@ import { contractRoutes } from "./http/contract.ts";
 import { requestLogging } from "./http/request-log.ts";
 import { metricsRoutes } from "./ops/metrics.ts";
 import { createSandbox } from "./platforms/sandbox/index.ts";
-import { jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
+import { canonicalLoopbackPages, jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
 import { createSessions, idleTimeout, type SessionHandle } from "./http/session.ts";
 
 export interface App {
@@ -39,7 +39,8 @@ export function createApp(deps: Deps): App {
   if (config.platforms.mode === "sandbox") app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl }).router);
 
   const sessions = createSessions(config, deps.database.pool);
-  app.use(sameOriginWrites(config.publicOrigin));
+  app.use(sameOriginWrites(config.allowedOrigins));
+  if (config.allowedOrigins.length > 1) app.use(canonicalLoopbackPages(config.publicUrl, config.allowedOrigins));
   app.use(requireJsonBodies);
   app.use(jsonBody());
   app.use(sessions.middleware);

@@ -40,6 +40,14 @@ document.addEventListener("click", async function (e) {
     else location.replace(ok ? "/connect?connected=" + p : "/connect?error=" + p);
   }
 });
+document.addEventListener("submit", async function (e) {
+  if (e.target.id !== "login") return;
+  e.preventDefault();
+  var f = new FormData(e.target);
+  var r = await fetch("/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: f.get("email"), password: f.get("password") }) });
+  if (r.ok) location.replace("/connect");
+  else document.getElementById("login-error").textContent = (await r.json()).error;
+});
 window.addEventListener("message", function (e) {
   if (e.origin !== location.origin) return;
   if (e.data === "oauth_success" || e.data === "oauth_failure") location.replace("/connect");
@@ -58,7 +66,11 @@ export function connectPageRoutes(deps: Deps): Router {
     };
     let body: string;
     if (!user) {
-      body = `<p id="login-required">Log in to AgencyIQ to connect your accounts.</p>`;
+      // Without the frontend (no STATIC_DIR) this is the only place a browser can log in: the README's walkthrough uses it.
+      body = `<form id="login"><p id="login-required">Log in to AgencyIQ to connect your accounts.</p>
+<label>Email <input name="email" type="email" autocomplete="username" required></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Log in</button> <span id="login-error" role="alert"></span></form>`;
     } else {
       const now = deps.clock.now();
       const rows = new Map((await listConnections(deps, user.id)).map((row) => [row.platform, formatConnection(row, now, deps.config.tokens.refreshMarginMs)]));
