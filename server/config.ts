@@ -298,3 +298,6 @@ function allowedOrigins(url: URL, production: boolean): string[] {
     return other.origin;
   });
 }
+
+/** Every variable this file reads (tests/ops/env-example.test.ts keeps .env.example complete). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);
