@@ -7,6 +7,7 @@ import { connectRoutes } from "./connections/connect-routes.ts";
 import { connectionRoutes } from "./connections/routes.ts";
 import { checkRoutes } from "./connections/check-routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
+import { giftRoutes } from "./onboarding/gift-routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
@@ -54,6 +55,7 @@ export function createApp(deps: Deps): App {
   app.use(onboardingRoutes(deps));
   app.use(quotaRoutes(deps));
   app.use(postRoutes(deps));
+  app.use(giftRoutes(deps));
 
   app.use("/api", notFoundApi);
   if (config.staticDir) {

@@ -16,6 +16,7 @@ import { connectPageApi } from "../connections/connect-page.ts";
 import { connectApi } from "../connections/connect-routes.ts";
 import { connectionsApi } from "../connections/routes.ts";
 import { onboardingApi } from "../onboarding/routes.ts";
+import { giftApi } from "../onboarding/gift-routes.ts";
 import { metricsApi } from "../ops/metrics.ts";
 import { postsApi } from "../posts/routes.ts";
 import { quotaApi } from "../quota/routes.ts";
@@ -44,6 +45,7 @@ export const API_ROUTES: ApiRoute[] = [
   ...checkApi,
   ...quotaApi,
   ...postsApi,
+  ...giftApi,
 ];
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
