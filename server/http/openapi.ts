@@ -139,8 +139,3 @@ export function buildOpenApi(routes: ApiRoute[], info: { version: string; server
     },
   };
 }
-
-/** Finds the declared route an Express method + path belongs to (tests use it to pick the schema). */
-export function findApiRoute(routes: ApiRoute[], method: string, path: string): ApiRoute | undefined {
-  return routes.find((r) => r.method === method.toLowerCase() && r.path === path);
-}

@@ -58,30 +58,25 @@ function databaseFamilies(deps: Deps, registers: Registry[]): void {
       for (const r of rows) this.inc({ platform: r.platform, outcome: r.key }, r.n);
     },
   });
-  new Gauge({
-    name: "agencyiq_posts",
-    help: "Posts by platform and status.",
-    labelNames: ["platform", "status"] as const,
-    registers,
-    async collect() {
-      const rows = await grouped(sql`select platform::text, status::text as key, count(*)::int as n from posts group by 1, 2 order by 1, 2`);
-      this.reset();
-      for (const r of rows) this.set({ platform: r.platform, status: r.key }, r.n);
-    },
-  });
-  new Gauge({
-    name: "agencyiq_connections",
-    help: "Active platform connections by platform and status.",
-    labelNames: ["platform", "status"] as const,
-    registers,
-    async collect() {
-      const rows = await grouped(
-        sql`select platform::text, status::text as key, count(*)::int as n from platform_connections where is_active group by 1, 2 order by 1, 2`,
-      );
-      this.reset();
-      for (const r of rows) this.set({ platform: r.platform, status: r.key }, r.n);
-    },
-  });
+  // Counts by platform and status, set afresh at each scrape (a label set that vanished is dropped).
+  const byPlatformAndStatus = (name: string, help: string, query: ReturnType<typeof sql>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ["platform", "status"] as const,
+      registers,
+      async collect() {
+        const rows = await grouped(query);
+        this.reset();
+        for (const r of rows) this.set({ platform: r.platform, status: r.key }, r.n);
+      },
+    });
+  byPlatformAndStatus("agencyiq_posts", "Posts by platform and status.", sql`select platform::text, status::text as key, count(*)::int as n from posts group by 1, 2 order by 1, 2`);
+  byPlatformAndStatus(
+    "agencyiq_connections",
+    "Active platform connections by platform and status.",
+    sql`select platform::text, status::text as key, count(*)::int as n from platform_connections where is_active group by 1, 2 order by 1, 2`,
+  );
   new Gauge({
     name: "agencyiq_publish_queue_lag_seconds",
     help: "How overdue the oldest due approved post is.",

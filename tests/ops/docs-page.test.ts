@@ -2,20 +2,18 @@
 // tests/connections/browser.test.ts): Swagger UI from node_modules renders the
 // contract under our CSP, with nothing fetched from another origin.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
+import { launchChromium, noBrowser } from "../support/browser.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const noBrowser = existsSync(CHROMIUM) ? false : `needs Debian's chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it`;
 
 describe("API reference page in a real browser", { skip: noBrowser }, () => {
   let server: TestServer;
   let browser: Browser;
   before(async () => {
     server = await startTestServer();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -3,16 +3,14 @@
 // (where OAuth redirects and cookies live); production accepts exactly
 // PUBLIC_URL. Production also refuses to start without a mail transport.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { and, eq } from "drizzle-orm";
-import { chromium } from "playwright-core";
 import { platformConnections } from "../../shared/schema.ts";
 import { ConfigError, loadConfig } from "../../server/config.ts";
+import { launchChromium, logInAndConnect, noBrowser } from "../support/browser.ts";
 import { Client } from "../support/client.ts";
 import { newIdentity, startTestServer, TEST_SECRETS, type TestServer } from "../support/server.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 
 describe("loopback origins in development", () => {
   let server: TestServer;
@@ -46,25 +44,13 @@ describe("loopback origins in development", () => {
     assert.equal((await browserOnLocalhost.get("/api/auth/session")).status, 200);
   });
 
-  it("in a browser opened on the other spelling: log in on /connect and connect LinkedIn", { skip: existsSync(CHROMIUM) ? false : `needs ${CHROMIUM}` }, async () => {
+  it("in a browser opened on the other spelling: log in on /connect and connect LinkedIn", { skip: noBrowser }, async () => {
     const identity = newIdentity("brw");
     assert.equal((await new Client(server.url).post("/api/auth/signup", identity)).status, 201);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    const browser = await launchChromium();
     try {
-      const page = await browser.newPage();
-      page.setDefaultTimeout(30_000);
-      await page.goto(`${other}/connect`);
-      assert.equal(new URL(page.url()).origin, server.url);
-      await page.fill("#login input[name=email]", identity.email);
-      await page.fill("#login input[name=password]", identity.password);
-      await page.click("#login button[type=submit]");
-      await page.waitForSelector("#platform-linkedin[data-status=disconnected]");
-      const [popup] = await Promise.all([page.waitForEvent("popup"), page.click("#platform-linkedin button[data-action=connect]")]);
-      await popup.waitForLoadState();
-      const closed = popup.waitForEvent("close");
-      await popup.click("button[value=allow]");
-      await closed;
-      await page.waitForSelector("#platform-linkedin[data-status=connected]");
+      const landed = await logInAndConnect(browser, `${other}/connect`, identity, "linkedin");
+      assert.equal(new URL(landed).origin, server.url, "moved to PUBLIC_URL");
       const user = (await new Client(server.url).post("/api/auth/login", { email: identity.email, password: identity.password })).body.user;
       const rows = await server.deps.db.select().from(platformConnections).where(and(eq(platformConnections.userId, user.id), eq(platformConnections.isActive, true)));
       assert.deepEqual(rows.map((r) => r.platform), ["linkedin"]);
@@ -73,8 +59,8 @@ describe("loopback origins in development", () => {
     }
   });
 
-  it("a wrong password on the /connect form says so", { skip: existsSync(CHROMIUM) ? false : `needs ${CHROMIUM}` }, async () => {
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+  it("a wrong password on the /connect form says so", { skip: noBrowser }, async () => {
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(`${server.url}/connect`);

@@ -12,14 +12,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { chromium } from "playwright-core";
+import { launchChromium, logInAndConnect, noBrowser } from "../support/browser.ts";
 import { Client } from "../support/client.ts";
 import { connectPlatform } from "../support/connect.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { REPO_ROOT } from "../support/process.ts";
 import { freePort } from "../support/server.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
 const blocks = (tag: string) => [...readme.matchAll(new RegExp("```sh " + tag + "\\n([\\s\\S]*?)```", "g"))].map((m) => m[1]!);
 
@@ -101,22 +100,10 @@ describe("README: first ten minutes", () => {
     assert.match(out, /"user":\{[^}]*"email":"owner@example.com"/, "signed up");
     assert.match(out, /"plan":"starter"/, "the gift certificate granted a plan");
 
-    if (existsSync(CHROMIUM)) {
-      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    if (!noBrowser) {
+      const browser = await launchChromium();
       try {
-        const page = await browser.newPage();
-        page.setDefaultTimeout(30_000);
-        await page.goto(`http://127.0.0.1:${port}/connect`);
-        await page.fill("#login input[name=email]", email!);
-        await page.fill("#login input[name=password]", password!);
-        await page.click("#login button[type=submit]");
-        await page.waitForSelector("#platform-linkedin[data-status=disconnected]");
-        const [popup] = await Promise.all([page.waitForEvent("popup"), page.click("#platform-linkedin button[data-action=connect]")]);
-        await popup.waitForLoadState();
-        const closed = popup.waitForEvent("close");
-        await popup.click("button[value=allow]");
-        await closed;
-        await page.waitForSelector("#platform-linkedin[data-status=connected]");
+        await logInAndConnect(browser, `http://127.0.0.1:${port}/connect`, { email: email!, password: password! }, "linkedin");
       } finally {
         await browser.close();
       }
