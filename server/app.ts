@@ -10,6 +10,10 @@ import { onboardingRoutes } from "./onboarding/routes.ts";
 import { giftRoutes } from "./onboarding/gift-routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
+import { billingRoutes, stripeWebhookRoutes } from "./billing/routes.ts";
+import { brandRoutes } from "./brand/routes.ts";
+import { contentRoutes } from "./content/routes.ts";
+import { eventRoutes } from "./events/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
 import { contractRoutes } from "./http/contract.ts";
@@ -37,7 +41,9 @@ export function createApp(deps: Deps): App {
   app.use(metricsRoutes(deps));
   app.use(contractRoutes());
   // The fake platforms, before the JSON-only guard: OAuth token endpoints and consent forms are form-encoded.
-  if (config.platforms.mode === "sandbox") app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl }).router);
+  if (config.platforms.mode === "sandbox") app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl, stripeWebhookSecret: config.billing.webhookSecret }).router);
+  // The one hole in the Origin and JSON guards: exactly POST /api/webhooks/stripe (raw body, signature-checked).
+  app.use(stripeWebhookRoutes(deps));
 
   const sessions = createSessions(config, deps.database.pool);
   app.use(sameOriginWrites(config.allowedOrigins));
@@ -55,6 +61,10 @@ export function createApp(deps: Deps): App {
   app.use(onboardingRoutes(deps));
   app.use(quotaRoutes(deps));
   app.use(postRoutes(deps));
+  app.use(billingRoutes(deps));
+  app.use(brandRoutes(deps));
+  app.use(contentRoutes(deps));
+  app.use(eventRoutes(deps));
   app.use(giftRoutes(deps));
 
   app.use("/api", notFoundApi);

@@ -58,6 +58,11 @@ const envSchema = z.object({
   CYCLE_DAYS: int(30, 1),
   CYCLE_NOTIFY_CRON: z.string().default("0 9 * * *").refine((v) => cron.validate(v), { message: "must be a cron expression such as 0 9 * * *" }),
   CYCLE_NOTIFY_TZ: z.string().default("Australia/Brisbane").refine(isTimeZone, { message: "must be an IANA time zone such as Australia/Brisbane" }),
+  // Overrides of timer schedules by job name ("connection-check=*/5 * * * * *;cycle-close=0 * * * *"): tests and operators.
+  JOB_SCHEDULES: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || parseJobSchedules(v) !== null, { message: "must be name=cron pairs separated by ; (e.g. cycle-close=*/10 * * * * *)" }),
   CONNECTION_CHECK_INTERVAL_MINUTES: int(5),
   TOKEN_REFRESH_MARGIN_MINUTES: int(15),
   RUNNER_INTERVAL_SECONDS: int(60),
@@ -71,6 +76,7 @@ const envSchema = z.object({
   PUBLISH_BACKOFF_BASE_MS: int(30_000),
   PUBLISH_BACKOFF_MAX_MS: int(3_600_000),
   PUBLISH_RECONCILE_DELAY_MS: int(30_000),
+  PUBLISH_RECONCILE_SECOND_LOOK_MS: int(30_000),
   BREAKER_FAILURE_THRESHOLD: int(5, 1),
   BREAKER_COOLDOWN_SECONDS: int(60),
   ANALYTICS_INTERVAL_MINUTES: int(60, 1),
@@ -92,6 +98,25 @@ const envSchema = z.object({
   PLATFORM_HTTP_TIMEOUT_MS: int(20_000, 100),
   FACEBOOK_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").default("v21.0"),
   LINKEDIN_API_VERSION: z.string().regex(/^\d{6}$/, "must be YYYYMM").default("202510"),
+  // Payments (server/billing): Stripe, or the sandbox's imitation of it when no secret key is set.
+  STRIPE_SECRET_KEY: optionalText.refine((v) => v === undefined || /^(sk|rk)_(test|live)_/.test(v), {
+    message: "must be a Stripe secret key (sk_test_… or sk_live_…)",
+  }),
+  STRIPE_WEBHOOK_SECRET: optionalText.refine((v) => v === undefined || v.startsWith("whsec_"), { message: "must be a webhook signing secret (whsec_…)" }),
+  STRIPE_PRICE_STARTER: optionalText,
+  STRIPE_PRICE_GROWTH: optionalText,
+  STRIPE_PRICE_PROFESSIONAL: optionalText,
+  // Strategic content (issue 15): local posting times, and the optional OpenAI-compatible model.
+  CONTENT_TIMEZONE: z.string().default("Australia/Brisbane").refine(isTimeZone, { message: "must be an IANA time zone such as Australia/Brisbane" }),
+  CONTENT_POST_TIMES: z
+    .string()
+    .default("09:00,12:30,18:00")
+    .refine((v) => v.split(",").every((t) => /^([01]\d|2[0-3]):[0-5]\d$/.test(t.trim())), { message: "must be local times such as 09:00,12:30,18:00" }),
+  LLM_API_KEY: optionalText,
+  LLM_BASE_URL: optionalText.refine((v) => v === undefined || /^https?:\/\//.test(v), { message: "must be an http(s) URL such as https://api.openai.com/v1" }),
+  LLM_MODEL: z.string().default("gpt-4o-mini"),
+  LLM_TIMEOUT_MS: int(30_000, 100),
+  LLM_MAX_ATTEMPTS: int(2, 1),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -104,6 +129,39 @@ function isTimeZone(tz: string): boolean {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** "name=cron;name=cron" → a map, or null when a pair or an expression is malformed. */
+function parseJobSchedules(text: string): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const pair of text.split(";").map((p) => p.trim()).filter(Boolean)) {
+    const i = pair.indexOf("=");
+    const name = pair.slice(0, i).trim();
+    const expression = pair.slice(i + 1).trim();
+    if (i <= 0 || !/^[a-z-]+$/.test(name) || !cron.validate(expression)) return null;
+    out[name] = expression;
+  }
+  return out;
+}
+
+/**
+ * A platform may carry out a request after we gave up on it (our timeout
+ * fired while it was queued or processing there). Reconciliation looks for an
+ * abandoned request no earlier than its deadline plus a settle margin of
+ * PUBLISH_RECONCILE_DELAY_MS − PLATFORM_HTTP_TIMEOUT_MS, and the margin must
+ * be at least half the timeout: a delay of 1.5 × the timeout or more (the
+ * defaults: 30 s for 20 s). A shorter delay looks before a slow request has
+ * landed, finds nothing, and sends the post a second time.
+ */
+export const MIN_RECONCILE_DELAY_PER_TIMEOUT = 1.5;
+
+export function reconcileTimingProblem(reconcileDelayMs: number, timeoutMs: number): string | null {
+  if (reconcileDelayMs >= timeoutMs * MIN_RECONCILE_DELAY_PER_TIMEOUT) return null;
+  return (
+    `PUBLISH_RECONCILE_DELAY_MS (${reconcileDelayMs}) must be at least ${MIN_RECONCILE_DELAY_PER_TIMEOUT} × PLATFORM_HTTP_TIMEOUT_MS (${timeoutMs}), ` +
+    `i.e. ${Math.ceil(timeoutMs * MIN_RECONCILE_DELAY_PER_TIMEOUT)} or more: a request we gave up on can still land on the platform after its timeout, ` +
+    `and looking for it sooner would send the post twice`
+  );
+}
 
 export interface PlatformCredentials {
   clientId: string;
@@ -183,9 +241,18 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       missing.push("SMTP_URL (a mail transport for reconnect and cycle e-mails), or ALLOW_OUTBOX_IN_PRODUCTION=true to write them to DATA_DIR/outbox");
     }
   }
+  if (production && e.STRIPE_SECRET_KEY) {
+    // Without the signing secret no webhook can be verified: renewals and cancellations would be lost.
+    if (!e.STRIPE_WEBHOOK_SECRET) missing.push("STRIPE_WEBHOOK_SECRET (the whsec_… signing secret of the Stripe webhook endpoint $PUBLIC_URL/api/webhooks/stripe)");
+    for (const v of ["STRIPE_PRICE_STARTER", "STRIPE_PRICE_GROWTH", "STRIPE_PRICE_PROFESSIONAL"] as const) {
+      if (!e[v]) missing.push(`${v} (the Stripe price id of that plan)`);
+    }
+  }
   if (missing.length) {
     throw new ConfigError(`Production needs:\n  - ${missing.join("\n  - ")}`);
   }
+  const timing = reconcileTimingProblem(e.PUBLISH_RECONCILE_DELAY_MS, e.PLATFORM_HTTP_TIMEOUT_MS);
+  if (timing) throw new ConfigError(`Invalid configuration:\n  - ${timing}`);
 
   const versions = { graph: e.FACEBOOK_GRAPH_VERSION, linkedin: e.LINKEDIN_API_VERSION };
   const sandboxUrl = (e.PLATFORM_SANDBOX_URL ?? `${(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, "")}/sandbox`).replace(/\/$/, "");
@@ -258,6 +325,7 @@ function buildConfig(e: z.infer<typeof envSchema>) {
     jobs: {
       connectionCheckMinutes: e.CONNECTION_CHECK_INTERVAL_MINUTES,
       runnerSeconds: e.RUNNER_INTERVAL_SECONDS,
+      scheduleOverrides: e.JOB_SCHEDULES ? parseJobSchedules(e.JOB_SCHEDULES)! : {},
       analyticsMinutes: e.ANALYTICS_INTERVAL_MINUTES,
     },
     publishing: {
@@ -270,9 +338,54 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       backoffBaseMs: e.PUBLISH_BACKOFF_BASE_MS,
       backoffMaxMs: e.PUBLISH_BACKOFF_MAX_MS,
       reconcileDelayMs: e.PUBLISH_RECONCILE_DELAY_MS,
+      // After a request's deadline, how long it may still land on the platform before we look for it.
+      reconcileSettleMs: e.PUBLISH_RECONCILE_DELAY_MS - e.PLATFORM_HTTP_TIMEOUT_MS,
+      reconcileSecondLookMs: e.PUBLISH_RECONCILE_SECOND_LOOK_MS,
       breakerThreshold: e.BREAKER_FAILURE_THRESHOLD,
       breakerCooldownMs: e.BREAKER_COOLDOWN_SECONDS * 1000,
     },
+    billing: billingConfig(e, platformMode, sandboxUrl),
+    content: {
+      timezone: e.CONTENT_TIMEZONE,
+      postTimes: e.CONTENT_POST_TIMES.split(",").map((t) => t.trim()),
+      // Without a key the built-in generator writes the posts; in sandbox mode the model defaults to the sandbox's.
+      llm: e.LLM_API_KEY
+        ? {
+            apiKey: e.LLM_API_KEY,
+            baseUrl: (e.LLM_BASE_URL ?? (platformMode === "sandbox" ? `${sandboxUrl}/llm/v1` : "https://api.openai.com/v1")).replace(/\/$/, ""),
+            model: e.LLM_MODEL,
+            timeoutMs: e.LLM_TIMEOUT_MS,
+            maxAttempts: e.LLM_MAX_ATTEMPTS,
+          }
+        : undefined,
+    },
+  };
+}
+
+/** The sandbox's Stripe test key and webhook secret: only ever used against the sandbox. */
+export const SANDBOX_STRIPE = { secretKey: "sk_test_sandbox", webhookSecret: "whsec_sandbox_agencyiq" } as const;
+/** The React client's literal price ids (CLIENT.md §2), the sandbox's defaults so the shipped client works. */
+export const SANDBOX_PRICES = { starter: "price_1234567890starter", growth: "price_1234567890growth", professional: "price_1234567890professional" } as const;
+
+/**
+ * `stripe`: real Stripe (STRIPE_SECRET_KEY set). `sandbox`: the platform sandbox's imitation
+ * (no key, sandbox mounted). `disabled`: no key and no sandbox (live platforms without Stripe).
+ */
+function billingConfig(e: z.infer<typeof envSchema>, platformMode: "sandbox" | "live", sandboxUrl: string) {
+  const mode = e.STRIPE_SECRET_KEY ? "stripe" : platformMode === "sandbox" ? "sandbox" : "disabled";
+  const sandbox = mode !== "stripe";
+  const prices = {
+    starter: e.STRIPE_PRICE_STARTER ?? (sandbox ? SANDBOX_PRICES.starter : undefined),
+    growth: e.STRIPE_PRICE_GROWTH ?? (sandbox ? SANDBOX_PRICES.growth : undefined),
+    professional: e.STRIPE_PRICE_PROFESSIONAL ?? (sandbox ? SANDBOX_PRICES.professional : undefined),
+  };
+  return {
+    mode: mode as "stripe" | "sandbox" | "disabled",
+    secretKey: e.STRIPE_SECRET_KEY ?? SANDBOX_STRIPE.secretKey,
+    webhookSecret: e.STRIPE_WEBHOOK_SECRET ?? (sandbox ? SANDBOX_STRIPE.webhookSecret : undefined),
+    prices,
+    /** Where the sandbox serves Stripe's API (its /v1/… paths) in sandbox mode. */
+    sandboxApiUrl: `${sandboxUrl}/stripe`,
   };
 }
 

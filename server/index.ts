@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import type pino from "pino";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
+import { EmbeddedFolderBusyError } from "./db/embedded-lock.ts";
 import { openDatabase } from "./db/index.ts";
 import { runMigrations } from "./db/migrate.ts";
 import { systemClock, type Clock, type Deps } from "./deps.ts";
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
   try {
     running = await start();
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof EmbeddedFolderBusyError) {
       console.error(err.message);
       process.exit(1);
     }

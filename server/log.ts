@@ -25,6 +25,7 @@ export const SECRET_KEYS = [
   "cookie",
   "authorization",
   "secret",
+  "apiKey",
 ];
 
 export const REDACT_PATHS = [

@@ -141,6 +141,8 @@ export const posts = pgTable(
     leaseExpiresAt: ts("lease_expires_at"),
     // When the last platform call began: reconciliation lists the platform's posts since then.
     lastAttemptAt: ts("last_attempt_at"),
+    // Reconciliation looks that found nothing since the last send: a re-send needs two (server/posts/reconcile.ts).
+    reconcileLooks: integer("reconcile_looks").notNull().default(0),
     // May hold a quota reservation: false means it certainly does not; when true, quota_history decides.
     quotaReserved: boolean("quota_reserved").notNull().default(false),
     subscriptionCycle: ts("subscription_cycle"),
@@ -148,6 +150,13 @@ export const posts = pgTable(
     editedAt: ts("edited_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
+    // Strategic content (issue 15): what the schedule page shows beside a generated draft.
+    // generatedBy is null for posts a person wrote; regeneration replaces only generated, unedited drafts.
+    generatedBy: text("generated_by"),
+    strategicTheme: text("strategic_theme"),
+    businessCanvasPhase: text("business_canvas_phase"),
+    engagementOptimisation: text("engagement_optimisation"),
+    localEvent: text("local_event"),
   },
   (t) => [
     index("posts_user_idx").on(t.userId, t.createdAt),
@@ -371,3 +380,64 @@ export type NewPost = typeof posts.$inferInsert;
 export type PostLedger = typeof postLedger.$inferSelect;
 export type GiftCertificate = typeof giftCertificates.$inferSelect;
 export type VerificationCode = typeof verificationCodes.$inferSelect;
+
+// ---- Payments (server/billing) ----
+
+// Every Stripe webhook event processed, by Stripe's event id: the insert is
+// made in the transaction that applies the event, so a replay or a retry of
+// an applied event finds its row and changes nothing.
+export const stripeEvents = pgTable(
+  "stripe_events",
+  {
+    id: text("id").primaryKey(),
+    type: text("type").notNull(),
+    // Stripe's `created` of the event (seconds since the epoch, as a date).
+    stripeCreatedAt: ts("stripe_created_at").notNull(),
+    processedAt: ts("processed_at").notNull(),
+  },
+  (t) => [index("stripe_events_processed_idx").on(t.processedAt)],
+);
+
+// A Checkout Session whose plan was granted: the webhook and the success
+// redirect may both apply a session, only the first insert grants.
+export const stripeCheckouts = pgTable("stripe_checkouts", {
+  sessionId: text("session_id").primaryKey(),
+  userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+  plan: planEnum("plan").notNull(),
+  subscriptionId: text("subscription_id"),
+  appliedAt: ts("applied_at").notNull(),
+});
+// --- Brand purpose and content (issue 15) ------------------------------------------
+
+// The brand purpose form, one row per user (POST /api/brand-purpose upserts the whole form).
+export const brandPurposes = pgTable("brand_purposes", {
+  userId: integer("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  brandName: text("brand_name").notNull(),
+  productsServices: text("products_services").notNull(),
+  corePurpose: text("core_purpose").notNull(),
+  audience: text("audience").notNull(),
+  jobToBeDone: text("job_to_be_done").notNull(),
+  motivations: text("motivations").notNull(),
+  painPoints: text("pain_points").notNull(),
+  goals: jsonb("goals").notNull(),
+  contactDetails: jsonb("contact_details").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+// The uploaded logo, kept apart from the form: the client uploads it before the first save,
+// and its save cannot carry it (CLIENT.md §3). The file lives under DATA_DIR/uploads/logos/<user>/.
+export const brandLogos = pgTable("brand_logos", {
+  userId: integer("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  fileName: text("file_name").notNull(),
+  mimeType: text("mime_type").notNull(),
+  bytes: integer("bytes").notNull(),
+  updatedAt: updatedAt(),
+});
+
+export type BrandPurpose = typeof brandPurposes.$inferSelect;
+export type BrandLogo = typeof brandLogos.$inferSelect;

@@ -1,6 +1,7 @@
 // Opens the database behind one Drizzle type: node-postgres when DATABASE_URL
 // is set, embedded PGlite otherwise. No query knows which one it runs on.
 import { PGlite } from "@electric-sql/pglite";
+import { lockEmbeddedFolder } from "./embedded-lock.ts";
 import { sql, type SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
@@ -64,8 +65,15 @@ function openPostgres(url: string, max: number): Database {
 }
 
 async function openEmbedded(dir: string): Promise<Database> {
-  const client = dir === "memory" ? new PGlite() : new PGlite(dir);
-  await client.waitReady;
+  const unlock = dir === "memory" ? () => {} : lockEmbeddedFolder(dir);
+  let client: PGlite;
+  try {
+    client = dir === "memory" ? new PGlite() : new PGlite(dir);
+    await client.waitReady;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const query: QueryPool["query"] = async (text, params) => {
     // PGlite does not serialise plain objects itself (pg does): send them as JSON.
     const values = params?.map((p) => (p !== null && typeof p === "object" && !(p instanceof Date) ? JSON.stringify(p) : p));
@@ -79,7 +87,7 @@ async function openEmbedded(dir: string): Promise<Database> {
     supportsConcurrentConnections: false,
     pool: { query },
     withConnection: (fn) => fn(db, query),
-    close: () => client.close(),
+    close: () => client.close().finally(unlock),
   };
 }
 

@@ -17,6 +17,10 @@ import { connectApi } from "../connections/connect-routes.ts";
 import { connectionsApi } from "../connections/routes.ts";
 import { onboardingApi } from "../onboarding/routes.ts";
 import { giftApi } from "../onboarding/gift-routes.ts";
+import { billingApi } from "../billing/routes.ts";
+import { brandApi } from "../brand/routes.ts";
+import { contentApi } from "../content/routes.ts";
+import { eventsApi } from "../events/routes.ts";
 import { metricsApi } from "../ops/metrics.ts";
 import { postsApi } from "../posts/routes.ts";
 import { quotaApi } from "../quota/routes.ts";
@@ -46,6 +50,10 @@ export const API_ROUTES: ApiRoute[] = [
   ...quotaApi,
   ...postsApi,
   ...giftApi,
+  ...billingApi,
+  ...brandApi,
+  ...contentApi,
+  ...eventsApi,
 ];
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };

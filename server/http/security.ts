@@ -44,9 +44,17 @@ function refererOrigin(referer: string | undefined): string | undefined {
   }
 }
 
+/**
+ * The only writes that may be multipart: file uploads, each parsed by its own
+ * route with limits (multer). Exact method and path, so no other route ever
+ * sees a form body. Cross-site form posts are still stopped by sameOriginWrites.
+ */
+const MULTIPART_ROUTES = new Set(["POST /api/upload-logo"]);
+
 /** Bodies must be JSON: a form or text body on a write is refused with 415. */
 export const requireJsonBodies: RequestHandler = (req, res, next) => {
   const hasBody = Number(req.get("content-length") ?? 0) > 0 || req.get("transfer-encoding") !== undefined;
+  if (MULTIPART_ROUTES.has(`${req.method} ${req.path}`) && req.is("multipart/form-data")) return next();
   if (!SAFE_METHODS.has(req.method) && hasBody && !req.is("application/json")) {
     return sendError(res, new HttpError(415, "unsupported_media_type", "Request bodies must be application/json"));
   }

@@ -1,6 +1,7 @@
 // Registers every in-process timer with node-cron and stops them. Each job is
 // safe to run in several processes at once: coordination is in PostgreSQL.
 import cron, { type ScheduledTask } from "node-cron";
+import { ConfigError } from "../config.ts";
 import type { Deps } from "../deps.ts";
 import { safeError } from "../http/errors.ts";
 import { pruneHits } from "../http/rate-limit.ts";
@@ -17,15 +18,19 @@ export interface Job {
   run(deps: Deps): Promise<unknown>;
 }
 
-/** Every timer of the product; domains add theirs here. */
+/** Every timer of the product; domains add theirs here. JOB_SCHEDULES may override a job's schedule by name. */
 export function allJobs(deps: Deps): Job[] {
-  return [
+  const jobs: Job[] = [
     { name: "prune-rate-limits", schedule: "17 * * * *", run: (d) => pruneHits(d.db, d.clock.now()) },
     { name: "prune-oauth-states", schedule: "23 * * * *", run: (d) => pruneOauthStates(d.db, d.clock.now()) },
     ...quotaJobs(deps),
     ...postJobs(deps),
     ...connectionCheckJobs(deps),
   ];
+  const overrides = deps.config.jobs.scheduleOverrides;
+  const unknown = Object.keys(overrides).filter((name) => !jobs.some((j) => j.name === name));
+  if (unknown.length) throw new ConfigError(`Invalid configuration:\n  - JOB_SCHEDULES: no job named ${unknown.join(", ")} (jobs: ${jobs.map((j) => j.name).join(", ")})`);
+  return jobs.map((j) => (overrides[j.name] ? { ...j, schedule: overrides[j.name]! } : j));
 }
 
 export interface RunningJobs {

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { PLAN_NAMES } from "../../shared/schema.ts";
 import { loadConfig } from "../config.ts";
+import { EmbeddedFolderBusyError } from "../db/embedded-lock.ts";
 import { openDatabase } from "../db/index.ts";
 import { runMigrations } from "../db/migrate.ts";
 import { isPlanName } from "../quota/plans.ts";
@@ -42,7 +43,15 @@ function parse() {
 
 const args = parse();
 const config = loadConfig();
-const database = await openDatabase({ url: config.database.url, embeddedDir: config.database.embeddedDir });
+let database: Awaited<ReturnType<typeof openDatabase>>;
+try {
+  database = await openDatabase({ url: config.database.url, embeddedDir: config.database.embeddedDir });
+} catch (err) {
+  // A running server holds the embedded folder: opening it too would corrupt it.
+  if (!(err instanceof EmbeddedFolderBusyError)) throw err;
+  console.error(err.message);
+  process.exit(1);
+}
 try {
   await runMigrations(database);
   const codes = await createCertificates(database.db, { ...args, now: new Date() });

@@ -8,6 +8,7 @@ import type { Deps } from "../deps.ts";
 import { logIn } from "../http/session.ts";
 import { parseBody } from "../http/validate.ts";
 import { cancelSubscription, updatePhone } from "./account.ts";
+import { cancelPaymentAtPeriodEnd } from "../billing/cancel.ts";
 import { cancellationSchema, formatCancellation, formatRedemption, redemptionSchema } from "./format.ts";
 import { successOnly, type ApiRoute } from "../http/openapi.ts";
 import { redeemCertificate } from "./gift-service.ts";
@@ -76,8 +77,10 @@ export function onboardingRoutes(deps: Deps): Router {
   r.post("/api/cancel-subscription", mustBeUser, async (req, res) => {
     parseBody(emptyBody, req);
     const user = accountOf(req);
+    // Stripe first (cancel at period end): if it cannot be reached nothing is cancelled here either.
+    const payment = await cancelPaymentAtPeriodEnd(deps, user);
     const summary = await cancelSubscription(deps, user);
-    deps.log.info({ userId: user.id, ...summary }, "Subscription cancelled");
+    deps.log.info({ userId: user.id, payment, ...summary }, "Subscription cancelled");
     res.json(formatCancellation(summary));
   });
 

@@ -25,6 +25,12 @@ export class OutcomeUnknownError extends Error {
     readonly platform: Platform,
     readonly endpoint: string,
     readonly reason: "timeout" | "connection_lost",
+    /**
+     * How long the request could still have run under its own timeout when it
+     * ended (0 for a timeout): the platform may act on it until then, and
+     * reconciliation waits out this deadline plus its settle margin.
+     */
+    readonly untilDeadlineMs = 0,
   ) {
     super(`${platform} ${endpoint}: no answer (${reason}); the outcome is unknown`);
     this.name = "OutcomeUnknownError";
@@ -83,7 +89,7 @@ function summarise(body: unknown): string {
 /** Classification of what is not platform-specific. */
 export function classifyCommon(err: unknown, now: Date): ErrorClassification {
   if (err instanceof OutcomeUnknownError) {
-    return { kind: "outcome_unknown", code: err.reason, message: err.message };
+    return { kind: "outcome_unknown", code: err.reason, message: err.message, untilDeadlineMs: err.untilDeadlineMs };
   }
   if (err instanceof PlatformUnreachableError) return { kind: "transient", code: "unreachable", message: err.message };
   if (err instanceof ContentRejectedError) {

@@ -119,10 +119,12 @@ export class PlatformHttp {
     } else if (o.body) body = o.body;
 
     let res: RawReply;
+    const timeoutMs = o.timeoutMs ?? this.timeoutMs;
+    const started = Date.now();
     try {
-      res = await send(u, o.method ?? (body === undefined ? "GET" : "POST"), headers, body, o.timeoutMs ?? this.timeoutMs);
+      res = await send(u, o.method ?? (body === undefined ? "GET" : "POST"), headers, body, timeoutMs);
     } catch (err) {
-      throw this.networkError(endpoint, err);
+      throw this.networkError(endpoint, err, Math.max(0, started + timeoutMs - Date.now()));
     }
     const text = res.bytes.toString("utf8");
     let parsed: unknown = text;
@@ -137,12 +139,12 @@ export class PlatformHttp {
     return { status: res.status, headers: res.headers, body: parsed };
   }
 
-  private networkError(endpoint: string, err: unknown): Error {
+  private networkError(endpoint: string, err: unknown, untilDeadlineMs: number): Error {
     const e = err as { name?: string; code?: string };
     if (e?.name === "TimeoutError") return new OutcomeUnknownError(this.platform, endpoint, "timeout");
     const code = e?.code;
     if (code && NOT_SENT.has(code)) return new PlatformUnreachableError(this.platform, endpoint, code);
     // Reset or closed mid-way: the platform may have acted on it.
-    return new OutcomeUnknownError(this.platform, endpoint, "connection_lost");
+    return new OutcomeUnknownError(this.platform, endpoint, "connection_lost", untilDeadlineMs);
   }
 }

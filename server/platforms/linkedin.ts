@@ -13,6 +13,8 @@ const SPEC: OAuthSpec = {
   clientAuth: "body",
 };
 const AUTH_CODES: Record<number, string> = { 65600: "token_invalid", 65601: "token_revoked", 65602: "token_expired" };
+/** The live post's URN in LinkedIn's 422 duplicate answer. */
+const DUPLICATE_OF = /duplicate of (urn:li:(?:share|ugcPost):\d+)/i;
 
 export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
   const now = () => ctx.clock.now();
@@ -36,7 +38,13 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
       const body = err.body as any;
       const base = { status: err.status, message: err.message };
       if (err.status === 401) return { ...base, kind: "auth_revoked", code: AUTH_CODES[Number(body?.serviceErrorCode)] ?? "unauthorized" };
+      // The member author finder needs r_member_social, which ordinary apps never get: not a revoked
+      // token, and a reconnect cannot fix it (it used to loop users through reconnects).
+      if (err.status === 403 && err.endpoint === "list_recent") return { ...base, kind: "permanent", code: "listing_not_permitted" };
       if (err.status === 403 && Number(body?.serviceErrorCode) === 100) return { ...base, kind: "auth_revoked", code: "permission_missing" };
+      // "Content is a duplicate of urn:li:share:…": that post is live — ours, when an earlier answer was lost.
+      const duplicateOf = err.status === 422 ? DUPLICATE_OF.exec(String(body?.message ?? ""))?.[1] : undefined;
+      if (duplicateOf) return { ...base, kind: "permanent", code: "duplicate", duplicate: true, duplicateOf };
       if (err.status === 429) {
         // Daily application and member limits reset at midnight UTC when no Retry-After is given.
         const ra = err.headers.get("retry-after");
@@ -113,6 +121,10 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
       if (!id) throw new PlatformError("linkedin", "missing_post_id", "outcome_unknown", "LinkedIn accepted the post but returned no id");
       return { platformPostId: id, url: `https://www.linkedin.com/feed/update/${id}/` };
     },
+
+    // A member's posts cannot be listed by ordinary apps (r_member_social is partner-only): a lost
+    // answer is settled by re-sending, and LinkedIn's duplicate answer names the live post.
+    canListPosts: () => false,
 
     async listRecentPosts(conn, since) {
       const r = await ctx.http.request("list_recent", `${ctx.urls.api}/rest/posts`, {

@@ -146,7 +146,15 @@ export interface ErrorClassification {
   /** Safe to show and log: never contains a token. */
   message: string;
   retryAt?: Date;
+  /**
+   * The platform refused the post as a duplicate of one it already has: proof
+   * that the text is live (an earlier attempt whose answer we lost, most often).
+   */
   duplicate?: boolean;
+  /** The live post's id when the duplicate answer names it (LinkedIn's "duplicate of urn:li:share:…"). */
+  duplicateOf?: string;
+  /** outcome_unknown: how long the abandoned request could still have run (see OutcomeUnknownError). */
+  untilDeadlineMs?: number;
   status?: number;
 }
 
@@ -169,6 +177,13 @@ export interface PlatformAdapter {
   publish(conn: ConnectionCredentials, post: PostInput): Promise<PublishResult>;
   /** The account's posts since a time, newest first: reconciliation matches content and time. */
   listRecentPosts(conn: ConnectionCredentials, since: Date): Promise<RecentPost[]>;
+  /**
+   * False when the platform does not let us list this account's posts
+   * (LinkedIn members: the author finder needs a partner-only permission).
+   * Reconciliation then re-sends, and the platform's duplicate answer proves a
+   * post that did land. Absent means true.
+   */
+  canListPosts?(conn: ConnectionCredentials): boolean;
   revoke?(conn: ConnectionCredentials): Promise<void>;
   fetchAnalytics?(conn: ConnectionCredentials, platformPostId: string): Promise<PostMetrics>;
   /** Empty when the post can go out; otherwise every rule it breaks. */

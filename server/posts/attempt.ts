@@ -9,7 +9,8 @@ import type { ErrorClassification, PostInput } from "../platforms/types.ts";
 import { backoffMs, complete, pauseConnectionPosts, type AttemptLog } from "./complete.ts";
 import { breakerAllows, recordHealthy, recordUnhealthy } from "./health.ts";
 import { holdLease, type ClaimedPost } from "./lease.ts";
-import { findPublished } from "./reconcile.ts";
+import { tellMayBeLive } from "./notices.ts";
+import { firstLookAt, lookForPost, secondLookAt, sendsExhausted, settleDuplicate } from "./reconcile.ts";
 import { tokenFor, type TokenResult } from "./tokens.ts";
 
 export type AttemptOutcome =
@@ -93,19 +94,32 @@ export async function runAttempt(deps: Deps, post: ClaimedPost, options: Attempt
   // then runs out and reconciliation finds the post).
   let phase: Phase = "publish";
   let sent: { platformPostId: string; how: "published" | "reconciled" } | undefined;
+  let lookAgain = false;
+  let exhausted = false;
   try {
     if (mayBeOut) {
+      // reconcile.ts has the rules: found → published; one empty look → look again later; two → a re-send may go.
       phase = "reconcile";
-      const found = await findPublished(deps, post, token.credentials);
-      if (found) sent = { platformPostId: found, how: "reconciled" };
+      const look = await lookForPost(deps, post, token.credentials);
+      if (look.kind === "found") sent = { platformPostId: look.platformPostId, how: "reconciled" };
+      lookAgain = look.kind === "look_again";
+      exhausted = look.kind === "not_there" && !refusal && sendsExhausted(deps, post);
       phase = "publish";
     }
-    if (!sent && !refusal) sent = { platformPostId: (await adapter.publish(token.credentials, postInput(post))).platformPostId, how: "published" };
+    if (!sent && !refusal && !lookAgain && !exhausted) {
+      sent = { platformPostId: (await adapter.publish(token.credentials, postInput(post))).platformPostId, how: "published" };
+    }
   } catch (err) {
     options.platformDone?.();
     return failed(deps, post, phase, adapter.classifyError(err), log, token.credentials, token.connection);
   }
   options.platformDone?.();
+  if (lookAgain) {
+    const message = `not on ${adapter.displayName} yet; looking once more before sending it again`;
+    const ok = await complete(deps, post, { status: "unknown", nextAttemptAt: secondLookAt(deps), errorLog: `unknown: ${message}`, reconcileLooks: post.reconcileLooks + 1, log: log("not_found", undefined, attempt - 1), notSent: true });
+    return ok ? { kind: "unknown", code: "not_found_yet", message } : lost;
+  }
+  if (exhausted) return giveUpMayBeLive(deps, post, attempt - 1, log);
   // Not on the platform, and the checks refuse it now: it fails without being sent.
   if (!sent) return refuse(deps, post, refusal!);
   await recordHealthy(deps, post.platform);
@@ -126,12 +140,26 @@ export async function runAttempt(deps: Deps, post: ClaimedPost, options: Attempt
     // posts at once): it is not this one's. Look again shortly rather than wait out the lease.
     if (!reconciled || !isUniqueViolation(err, "posts_platform_post_key")) throw err;
     const message = "the post found on the platform belongs to another of your posts; looking again";
-    const at = new Date(now().getTime() + deps.config.publishing.reconcileDelayMs);
+    const at = secondLookAt(deps);
     ok = await complete(deps, post, { status: "unknown", nextAttemptAt: at, errorLog: `unknown: ${message}`, notSent: true });
     return ok ? { kind: "unknown", code: "reconcile_conflict", message } : lost;
   }
   if (ok) deps.log.info({ postId: post.id, platform: post.platform, attempt, how: sent.how }, "Post published");
   return ok ? { kind: "published", platformPostId: sent.platformPostId } : lost;
+}
+
+/**
+ * Every send ended without an answer and the platform does not show the post:
+ * it fails, but one of those sends may be live (listings can miss it), so the
+ * quota stays spent, the reason says so and the user is told.
+ */
+async function giveUpMayBeLive(deps: Deps, post: ClaimedPost, sends: number, log: (status: string, e?: ErrorClassification, n?: number) => AttemptLog): Promise<AttemptOutcome> {
+  const name = deps.platforms[post.platform].displayName;
+  const message = `${name} never answered ${sends} attempts to publish this post and does not show it; it may be live all the same — check your ${name} account before posting it again`;
+  const ok = await complete(deps, post, { status: "failed", errorLog: `publish: ${message}`, log: { ...log("failed", undefined, sends), errorCode: "outcome_unknown", errorMessage: message }, notSent: true });
+  if (!ok) return { kind: "lease_lost" };
+  await tellMayBeLive(deps, post, message);
+  return { kind: "failed", check: "publish", code: "may_be_live", message };
 }
 
 /** A check refused the post (quota, cycle, content): it fails with the reason and gives its quota back; nothing was sent. */
@@ -152,11 +180,11 @@ async function failed(
   phase: Phase,
   e: ErrorClassification,
   log: (status: string, e?: ErrorClassification, attempt?: number) => AttemptLog,
-  credentials: Parameters<typeof findPublished>[2],
+  credentials: Parameters<typeof lookForPost>[2],
   connection: PlatformConnection,
 ): Promise<AttemptOutcome> {
   const now = deps.clock.now();
-  const { maxAttempts, reconcileDelayMs } = deps.config.publishing;
+  const { maxAttempts } = deps.config.publishing;
   const lost = { kind: "lease_lost" } as const;
   const attempt = post.attemptCount;
   // Only the platform's list was asked: not an attempt at publishing, so it does not count towards the maximum.
@@ -173,7 +201,7 @@ async function failed(
     case "outcome_unknown": {
       await recordUnhealthy(deps, post.platform, e.message);
       // Settled by reconciliation after a pause, never by a blind re-send.
-      const ok = await complete(deps, post, { status: "unknown", nextAttemptAt: new Date(now.getTime() + reconcileDelayMs), errorLog: `unknown: ${e.message}`, log: entry("unknown"), notSent });
+      const ok = await complete(deps, post, { status: "unknown", nextAttemptAt: firstLookAt(deps, e.untilDeadlineMs), errorLog: `unknown: ${e.message}`, log: entry("unknown"), notSent });
       return ok ? { kind: "unknown", code: e.code, message: e.message } : lost;
     }
     case "transient": {
@@ -211,12 +239,17 @@ async function failed(
         return ok ? { kind: "unknown", code: e.code, message: e.message } : lost;
       }
       if (e.duplicate) {
-        // "Already posted": an earlier attempt whose answer we lost may be the reason.
-        const found = await findPublished(deps, { ...post, lastAttemptAt: post.lastAttemptAt ?? post.createdAt }, credentials).catch(() => null);
-        if (found) {
-          const ok = await complete(deps, post, { status: "published", platformPostId: found, publishedAt: now, errorLog: null, log: entry("reconciled") });
-          return ok ? { kind: "published", platformPostId: found } : lost;
+        // "Already posted" proves the text is live: an earlier attempt whose answer we lost, most often.
+        const verdict = await settleDuplicate(deps, post, credentials, e.duplicateOf);
+        if (verdict.kind === "ours") {
+          const { platformPostId } = verdict;
+          const note = platformPostId ? null : `published: ${deps.platforms[post.platform].displayName} refused it as a duplicate of a live post, whose id it did not give`;
+          const ok = await complete(deps, post, { status: "published", ...(platformPostId ? { platformPostId } : {}), publishedAt: now, errorLog: note, log: entry("duplicate") });
+          return ok ? { kind: "published", platformPostId: platformPostId ?? "" } : lost;
         }
+        const message = `a duplicate: the same text is already live as your post ${verdict.postId}`;
+        const ok = await complete(deps, post, { status: "failed", errorLog: `publish: ${message}`, log: entry("failed"), releaseQuota: true });
+        return ok ? { kind: "failed", check: "publish", code: "duplicate", message } : lost;
       }
       const ok = await complete(deps, post, { status: "failed", errorLog: `publish: ${e.message}`, log: entry("failed"), releaseQuota: true });
       return ok ? { kind: "failed", check: "publish", code: e.code, message: e.message } : lost;

@@ -34,6 +34,8 @@ export interface Completion {
   log?: AttemptLog;
   /** failed: give the quota back. */
   releaseQuota?: boolean;
+  /** Empty reconciliation looks since the last send (reconcile.ts); every other completion resets it. */
+  reconcileLooks?: number;
   /**
    * Nothing was sent (a check refused it, the breaker or the token held it
    * back, or only the platform's list was asked): the attempt the claim
@@ -67,6 +69,7 @@ async function writeCompletions(db: DbOrTx, now: Date, items: Array<{ post: Clai
     platform_post_id: c.platformPostId ?? null,
     release_quota: c.releaseQuota === true,
     not_sent: c.notSent === true,
+    reconcile_looks: c.reconcileLooks ?? 0,
     previous_attempt_at: iso(post.lastAttemptAt),
     log_attempt: c.log?.attempt ?? null,
     log_status: c.log?.status ?? null,
@@ -80,7 +83,7 @@ async function writeCompletions(db: DbOrTx, now: Date, items: Array<{ post: Clai
       with input as (
         select * from jsonb_to_recordset(${JSON.stringify(input)}::jsonb) as i(
           id int, lease_id text, status text, next_attempt_at timestamptz, error_log text, published_at timestamptz,
-          platform_post_id text, release_quota boolean, not_sent boolean, previous_attempt_at timestamptz,
+          platform_post_id text, release_quota boolean, not_sent boolean, reconcile_looks int, previous_attempt_at timestamptz,
           log_attempt int, log_status text, log_code text, log_message text, log_duration int)
       ), done as (
         update posts p set status = i.status::post_status, lease_id = null, lease_expires_at = null,
@@ -89,6 +92,7 @@ async function writeCompletions(db: DbOrTx, now: Date, items: Array<{ post: Clai
           published_at = coalesce(i.published_at, p.published_at),
           platform_post_id = coalesce(i.platform_post_id, p.platform_post_id),
           quota_reserved = p.quota_reserved and not i.release_quota,
+          reconcile_looks = i.reconcile_looks,
           attempt_count = case when i.not_sent then greatest(p.attempt_count - 1, 0) else p.attempt_count end,
           last_attempt_at = case when i.not_sent then i.previous_attempt_at else p.last_attempt_at end,
           updated_at = ${at}::timestamptz

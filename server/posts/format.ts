@@ -25,6 +25,12 @@ export function formatPost(p: Post) {
     // (new) what the runner is doing with it
     attemptCount: p.attemptCount,
     nextAttemptAt: iso(p.nextAttemptAt),
+    // (new) what the schedule page shows beside a generated post (null for posts a person wrote)
+    generatedBy: p.generatedBy,
+    strategicTheme: p.strategicTheme,
+    businessCanvasPhase: p.businessCanvasPhase,
+    engagementOptimisation: p.engagementOptimisation,
+    localEvent: p.localEvent,
   };
 }
 
@@ -49,6 +55,11 @@ export const postSchema = z.strictObject({
   platformPostId: z.string().nullable(),
   attemptCount: z.number().int(),
   nextAttemptAt: isoDate.nullable(),
+  generatedBy: z.string().nullable(),
+  strategicTheme: z.string().nullable(),
+  businessCanvasPhase: z.string().nullable(),
+  engagementOptimisation: z.string().nullable(),
+  localEvent: z.string().nullable(),
 });
 export const healthSchema = z.strictObject({
   platform: z.enum(PLATFORMS),

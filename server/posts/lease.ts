@@ -26,6 +26,8 @@ export interface ClaimedPost {
   attemptCount: number;
   /** When the previous attempt began (null before the first): where reconciliation looks. */
   lastAttemptAt: Date | null;
+  /** Reconciliation looks that found nothing since the last send (reconcile.ts). */
+  reconcileLooks: number;
   createdAt: Date;
   leaseId: string;
   /** When the lease runs out unless renewed. */
@@ -54,6 +56,7 @@ interface ClaimRow {
   media_url: string | null;
   media_type: string | null;
   attempt_count: number;
+  reconcile_looks: number;
   last_attempt_at: Date | string | null;
   created_at: Date | string;
   subscription_cycle: Date | string | null;
@@ -123,7 +126,7 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
           quota_reserved = true,
           updated_at = ${iso(now)}::timestamptz
         from due where p.id = due.id
-        returning p.id, p.user_id, p.platform, p.content, p.media_url, p.media_type, p.attempt_count, due.previous_attempt_at,
+        returning p.id, p.user_id, p.platform, p.content, p.media_url, p.media_type, p.attempt_count, p.reconcile_looks, due.previous_attempt_at,
           p.created_at, p.subscription_cycle, due.was_reserved, due.previous`),
     );
     if (rows.length === 0) return [];
@@ -141,6 +144,7 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
         mediaType: r.media_type,
         attemptCount: r.attempt_count,
         lastAttemptAt: date(r.previous_attempt_at),
+        reconcileLooks: r.reconcile_looks,
         createdAt: new Date(r.created_at),
         leaseId,
         leaseUntil,
@@ -221,14 +225,18 @@ export async function releaseUnstarted(deps: Deps, posts: ClaimedPost[]): Promis
 /**
  * Posts left in `publishing` after their lease ran out (their process died or
  * stalled): the call may have gone out, so they become `unknown` and are
- * reconciled with the platform before anything is re-sent.
+ * reconciled with the platform before anything is re-sent. When the process
+ * died is not known, so the first look waits a whole reconcile delay (a
+ * request's timeout plus the settle margin) from now, and both looks are due
+ * again: a send after the last empty look may be the one that went out.
  */
 export async function recoverExpiredLeases(deps: Deps, limit = 500): Promise<number> {
   const now = iso(deps.clock.now());
+  const firstLook = iso(new Date(deps.clock.now().getTime() + deps.config.publishing.reconcileDelayMs));
   const rows = rowsOf(
     await deps.db.execute(sql`
-      update posts p set status = 'unknown', lease_id = null, lease_expires_at = null, next_attempt_at = ${now}::timestamptz,
-        updated_at = ${now}::timestamptz
+      update posts p set status = 'unknown', lease_id = null, lease_expires_at = null, next_attempt_at = ${firstLook}::timestamptz,
+        reconcile_looks = 0, updated_at = ${now}::timestamptz
       from (select id from posts where status = 'publishing' and lease_expires_at < ${now}::timestamptz
             limit ${limit} for update skip locked) expired
       where p.id = expired.id

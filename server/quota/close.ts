@@ -10,7 +10,7 @@
 import { sql } from "drizzle-orm";
 import type { PlanName } from "../../shared/schema.ts";
 import type { Config } from "../config.ts";
-import { rowsOf, type Db } from "../db/index.ts";
+import { rowsOf, type Db, type DbOrTx } from "../db/index.ts";
 import type { Log } from "../log.ts";
 import { cycleAt, cycleLengthMs } from "./cycle.ts";
 import { recordQuotaChange } from "./history.ts";
@@ -69,18 +69,15 @@ export async function closeCycleIfDue(deps: CloseDeps, userId: number, now: Date
     );
     if (rolled.length === 0) return null;
 
-    // Posts published in the closed cycle and what the platforms reported for them.
-    await tx.execute(sql`
-      insert into subscription_analytics
-        (user_id, plan, cycle_start, cycle_end, quota, posts_used, successful_posts, reach, engagement, impressions, created_at)
-      select ${userId}, ${row.subscription_plan}::subscription_plan, ${oldStart.toISOString()}::timestamptz,
-             ${oldEnd.toISOString()}::timestamptz, ${row.quota}, ${row.used_posts},
-             count(p.id)::int, coalesce(sum(a.reach), 0)::int, coalesce(sum(a.engagement), 0)::int,
-             coalesce(sum(a.impressions), 0)::int, ${now.toISOString()}::timestamptz
-      from posts p left join post_analytics a on a.post_id = p.id
-      where p.user_id = ${userId} and p.status = 'published'
-        and p.published_at >= ${oldStart.toISOString()}::timestamptz and p.published_at < ${oldEnd.toISOString()}::timestamptz
-      on conflict (user_id, cycle_start) do nothing`);
+    await recordClosedCycle(tx, {
+      userId,
+      plan: row.subscription_plan,
+      start: oldStart,
+      end: oldEnd,
+      quota: row.quota,
+      postsUsed: row.used_posts,
+      now,
+    });
     await tx.execute(sql`update users set remaining_posts = ${quota}, total_posts = ${quota} where id = ${userId}`);
     await recordQuotaChange(tx, {
       userId,
@@ -97,6 +94,27 @@ export async function closeCycleIfDue(deps: CloseDeps, userId: number, now: Date
   deps.log.info({ userId, cycleStart: closed.cycleStart, cycleEnd: closed.cycleEnd }, `Cycle completed ${closed.phone}`);
   const { phone: _phone, ...result } = closed;
   return result;
+}
+
+/**
+ * Writes a closed cycle's subscription_analytics row: posts published in it
+ * and what the platforms reported for them. Once per (user, cycle start).
+ */
+export async function recordClosedCycle(
+  tx: DbOrTx,
+  c: { userId: number; plan: PlanName | null; start: Date; end: Date; quota: number; postsUsed: number; now: Date },
+): Promise<void> {
+  await tx.execute(sql`
+    insert into subscription_analytics
+      (user_id, plan, cycle_start, cycle_end, quota, posts_used, successful_posts, reach, engagement, impressions, created_at)
+    select ${c.userId}, ${c.plan}::subscription_plan, ${c.start.toISOString()}::timestamptz,
+           ${c.end.toISOString()}::timestamptz, ${c.quota}, ${c.postsUsed},
+           count(p.id)::int, coalesce(sum(a.reach), 0)::int, coalesce(sum(a.engagement), 0)::int,
+           coalesce(sum(a.impressions), 0)::int, ${c.now.toISOString()}::timestamptz
+    from posts p left join post_analytics a on a.post_id = p.id
+    where p.user_id = ${c.userId} and p.status = 'published'
+      and p.published_at >= ${c.start.toISOString()}::timestamptz and p.published_at < ${c.end.toISOString()}::timestamptz
+    on conflict (user_id, cycle_start) do nothing`);
 }
 
 /** The timer: closes every ended cycle. Returns how many this process closed. */

@@ -12,8 +12,8 @@ import { sql } from "drizzle-orm";
 import { PLATFORMS } from "../../shared/schema.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
 import { approvedPosts, FAST_PUBLISHING, publisher, sandboxPublished, statusCounts, type Publisher } from "../posts/helpers.ts";
-import { spawnProcess, REPO_ROOT } from "../support/process.ts";
-import { freePort, startTestServer, TEST_SECRETS } from "../support/server.ts";
+import { startSandboxProcess } from "../support/sandbox-process.ts";
+import { freePort, startTestServer } from "../support/server.ts";
 
 const USERS = 50;
 const POSTS = Number(process.env.BENCH_PUBLISHING_POSTS ?? 10_000);
@@ -38,36 +38,6 @@ export interface PublishingRun {
   boundPostsPerSecond: number | null;
 }
 
-async function controlCall(url: string, path: string, method: string, body?: unknown): Promise<void> {
-  const r = await fetch(`${url}/_control${path}`, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-  assert.ok(r.status < 300, `${method} ${path}: ${r.status}`);
-}
-
-/** The sandbox in a child process, its redirect URIs registered for `appUrl`. */
-async function sandboxProcess(appUrl: string, port: number) {
-  const p = spawnProcess({
-    script: `${REPO_ROOT}server/platforms/sandbox/cli.ts`,
-    env: { NODE_ENV: "development", PUBLIC_URL: appUrl, SANDBOX_PORT: String(port), LOG_LEVEL: "warn", ...TEST_SECRETS },
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${url}/_control/settings`)).ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (i > 300) throw new Error(`sandbox did not start:\n${p.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    url,
-    async close() {
-      p.child.kill("SIGTERM");
-      await p.exited;
-    },
-  };
-}
-
 export interface BenchPublishingOptions {
   /**
    * Called after each measured zero-latency run, before the next: the
@@ -85,19 +55,19 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   // warn: the test server's log sink parses every line, which is the harness's cost, not the runner's.
   const server = await startTestServer({
-    env: { ...FAST_PUBLISHING, RUNNER_LEASE_SECONDS: "300", PLATFORM_HTTP_TIMEOUT_MS: "20000", PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandboxUrl, LOG_LEVEL: "warn" },
+    env: { ...FAST_PUBLISHING, RUNNER_LEASE_SECONDS: "300", PLATFORM_HTTP_TIMEOUT_MS: "20000", PUBLISH_RECONCILE_DELAY_MS: "30000", PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandboxUrl, LOG_LEVEL: "warn" },
   });
-  const sandbox = await sandboxProcess(server.url, sandboxPort);
+  const sandbox = await startSandboxProcess(server.url, sandboxPort);
   const { perPlatform, perConnection } = server.deps.config.publishing;
   try {
-    await controlCall(sandbox.url, "/settings", "PUT", { instagramDailyLimit: 1_000_000, xPostsPer15Min: 1_000_000 });
+    await sandbox.control("/settings", "PUT", { instagramDailyLimit: 1_000_000, xPostsPer15Min: 1_000_000 });
     const users: Publisher[] = [];
     for (let i = 0; i < USERS; i++) users.push(await publisher(server, PLATFORMS, `bench${i}`, "professional", sandbox.url));
     const runs: PublishingRun[] = [];
     const publishAll = async (posts: number, latencyMs: number, tag: string) => {
       await server.deps.db.execute(sql`delete from posts`);
-      await controlCall(sandbox.url, "/faults", "DELETE");
-      for (const endpoint of PUBLISH_ENDPOINTS) if (latencyMs) await controlCall(sandbox.url, "/latency", "POST", { endpoint, ms: latencyMs });
+      await sandbox.control("/faults", "DELETE");
+      for (const endpoint of PUBLISH_ENDPOINTS) if (latencyMs) await sandbox.control("/latency", "POST", { endpoint, ms: latencyMs });
       const perAccount = posts / USERS / PLATFORMS.length;
       await approvedPosts(server.deps, sandbox.url, users.flatMap((u) => PLATFORMS.map((platform) => ({ userId: u.userId, platform, count: perAccount, tag }))));
       const t0 = performance.now();

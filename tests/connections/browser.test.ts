@@ -2,15 +2,12 @@
 // playwright-core (no browser download). Log in, open /connect, connect all
 // five platforms through sandbox consent popups, and the Deny path.
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { PLATFORMS, platformConnections } from "../../shared/schema.ts";
-import { newIdentity, startTestServer, type TestServer } from "../support/server.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const noBrowser = existsSync(CHROMIUM) ? false : `needs Debian's chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it`;
+import { noBrowser, signedUpBrowser } from "../support/browser.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
 
 describe("connect in a real browser", { skip: noBrowser }, () => {
   let server: TestServer;
@@ -20,18 +17,7 @@ describe("connect in a real browser", { skip: noBrowser }, () => {
 
   before(async () => {
     server = await startTestServer();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    const context = await browser.newContext({ baseURL: server.url });
-    context.setDefaultTimeout(20_000);
-    const identity = newIdentity("browser");
-    // The context's request API shares the browser's cookie jar: this logs the browser in.
-    const signup = await context.request.post("/api/auth/signup", { data: identity, headers: { origin: server.url } });
-    assert.equal(signup.status(), 201);
-    userId = (await signup.json()).user.id;
-    page = await context.newPage();
+    ({ browser, page, userId } = await signedUpBrowser(server, "browser"));
     await page.goto("/connect");
   });
 

@@ -10,6 +10,8 @@ import { promisify } from "node:util";
 import { openDatabase, type Database } from "../../server/db/index.ts";
 import { canonicalGiftCode, giftCodeHash } from "../../server/onboarding/gift-codes.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { spawnProcess, spawnServer } from "../support/process.ts";
+import { freePort, TEST_SECRETS } from "../support/server.ts";
 
 const run = promisify(execFile);
 
@@ -81,5 +83,39 @@ describe("gift certificate CLI", () => {
     }
     const n = await withDatabase(async (d) => (await d.pool.query("select count(*)::int as n from gift_certificates")).rows[0].n);
     assert.equal(n, 3);
+  });
+
+  it("refuses to open an embedded data folder a running server holds, and works once it has stopped", async () => {
+    const folder = mkdtempSync(join(tmpdir(), "aiq-gift-live-"));
+    const port = await freePort();
+    const server = await spawnServer({ port, env: { NODE_ENV: "test", PORT: String(port), DATA_DIR: folder, LOG_LEVEL: "warn", ...TEST_SECRETS } });
+    const giftIn = (dir: string) =>
+      run(process.execPath, ["--import", "tsx", "server/onboarding/gift-cli.ts", "create", "--plan", "starter", "--for", "Live"], {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "test", DATA_DIR: dir, LOG_LEVEL: "silent", ...TEST_SECRETS },
+      }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      );
+    try {
+      const busy = await giftIn(folder);
+      assert.equal(busy.code, 1);
+      assert.match(busy.stderr, /in use by process \d+ \(the server is running on this data folder\)/);
+      assert.match(busy.stderr, /DATABASE_URL/);
+      assert.equal(busy.stdout, "", "no code printed");
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 200, "the server is untouched");
+      // A second server on the same folder is refused the same way.
+      const second = spawnProcess({ env: { NODE_ENV: "test", PORT: String(await freePort()), DATA_DIR: folder, ...TEST_SECRETS } });
+      assert.equal(await second.exited, 1);
+      assert.match(second.output(), /in use by process/);
+    } finally {
+      assert.equal(await server.kill("SIGTERM"), 0);
+    }
+    try {
+      const free = await giftIn(folder);
+      assert.equal(free.code, 0, free.stderr);
+      assert.equal(free.stdout.trim().split("\n").length, 1, "one code once the server stopped");
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -79,12 +79,14 @@ describe("OpenAPI contract", () => {
     assert.equal(bad.status, 400);
     assert.ok(bad.body.requestId && bad.headers.get("x-request-id") === bad.body.requestId, "the error names the request");
     await call(anon, "POST", "/api/send-code", undefined, { phone: "+61400000001" });
+    await call(anon, "GET", "/api/queensland-events");
 
     const { client, user } = await signedUpClient(server, "contract");
     await call(client, "GET", "/api/auth/session");
     await call(client, "GET", "/api/user");
     await call(client, "GET", "/api/user-status");
     await call(client, "GET", "/api/subscription-usage");
+    await call(client, "GET", "/api/brand-purpose"); // null before it is saved
     await givePlan(server.deps, user.id);
     await call(client, "GET", "/api/quota-status");
     await connectPlatform(client, "linkedin", "contract-user");

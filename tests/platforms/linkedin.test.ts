@@ -36,10 +36,26 @@ describe("LinkedIn adapter", () => {
     const [sent] = (await h.control("/published?platform=linkedin")).posts;
     assert.equal(sent.rendered, text, "readers see the whole text");
     assert.equal(sent.text, linkedinEscape(text));
+    // A partner app with r_member_social could list it back, unescaped.
+    await h.control("/settings", { linkedinMemberFinder: true }, "PUT");
     const recent = await li().listRecentPosts(conn, since);
     assert.deepEqual(recent.map((p) => [p.id, p.text]), [[platformPostId, text]]);
     assert.deepEqual(li().checkContent({ content: "(".repeat(1501) }).map((p) => p.code), ["linkedin_too_long"]);
     assert.deepEqual(li().checkContent({ content: "a".repeat(3000) }), []);
+  });
+
+  it("cannot list a member's posts (a partner-only permission): not a revoked token, and a re-send's duplicate answer names the live post", async () => {
+    const conn = await h.connect("linkedin", "member");
+    assert.equal(li().canListPosts?.(conn), false, "reconciliation must not rely on listing members");
+    const refused = li().classifyError(await failure(li().listRecentPosts(conn, h.clock.now())));
+    assert.deepEqual(pick(refused), { kind: "permanent", code: "listing_not_permitted" }, "the finder's 403 is not auth_revoked: no reconnect loop");
+    const { platformPostId } = await li().publish(conn, { content: "Fresh bread at 7 (today)" });
+    const again = li().classifyError(await failure(li().publish(conn, { content: "Fresh bread at 7 (today)" })));
+    assert.deepEqual([again.kind, again.code, again.duplicate, again.duplicateOf], ["permanent", "duplicate", true, platformPostId]);
+    assert.equal((await h.control("/published?platform=linkedin")).posts.length, 1, "the duplicate was not published");
+    // Another author may say the same thing.
+    const other = await h.connect("linkedin", "neighbour");
+    await li().publish(other, { content: "Fresh bread at 7 (today)" });
   });
 
   it("refreshes without extending the refresh token's fixed expiry, then refuses after it", async () => {

@@ -19,7 +19,9 @@ export const FAST_PUBLISHING = {
   RUNNER_LEASE_SECONDS: "30",
   PUBLISH_BACKOFF_BASE_MS: "1000",
   PUBLISH_BACKOFF_MAX_MS: "4000",
-  PUBLISH_RECONCILE_DELAY_MS: "500",
+  // The reconcile delay must be at least 1.5 × the platform timeout (server/config.ts).
+  PUBLISH_RECONCILE_DELAY_MS: "3000",
+  PUBLISH_RECONCILE_SECOND_LOOK_MS: "1000",
   PUBLISH_MAX_ATTEMPTS: "6",
   BREAKER_FAILURE_THRESHOLD: "1000",
   BREAKER_COOLDOWN_SECONDS: "2",
@@ -168,24 +170,24 @@ export async function assertExactlyOnce(deps: Deps, sandboxUrl: string, opts: { 
 }
 
 /**
- * For tests with runner processes: a standalone sandbox that outlives them, a
- * test server (timers off) for set-up and checks, and the environment a
- * child server needs to publish through the same sandbox and database.
+ * For tests with runner processes: the sandbox as its own OS process (a
+ * platform is another machine; in this process it would compete with the
+ * test's own event loop), a test server (timers off) for set-up and checks,
+ * and the environment a child server needs to publish through the same
+ * sandbox and database.
  */
 export async function multiProcessSetup(env: Record<string, string>) {
-  const { startSandbox } = await import("../../server/platforms/sandbox/index.ts");
   const { startTestServer: start, TEST_SECRETS } = await import("../support/server.ts");
-  const sandbox = await startSandbox({ appUrl: "http://127.0.0.1:1" });
-  const server = await start({ env: { ...FAST_PUBLISHING, ...env, PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandbox.url } });
-  // The sandbox registered redirect URIs before the server's port was known.
-  Object.assign(sandbox.state, { appUrl: server.url });
-  sandbox.state.reset();
-  sandbox.state.settings.instagramDailyLimit = 10_000;
-  sandbox.state.settings.xPostsPer15Min = 10_000;
-  const childEnv = (port: number): Record<string, string> => ({
+  const { startSandboxProcess, sandboxPort } = await import("../support/sandbox-process.ts");
+  const port = await sandboxPort();
+  const sandboxUrl = `http://127.0.0.1:${port}`;
+  const server = await start({ env: { ...FAST_PUBLISHING, ...env, PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandboxUrl } });
+  const sandbox = await startSandboxProcess(server.url, port);
+  await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000 });
+  const childEnv = (childPort: number): Record<string, string> => ({
     NODE_ENV: "test",
-    PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    PORT: String(childPort),
+    PUBLIC_URL: `http://127.0.0.1:${childPort}`,
     DATABASE_URL: server.database.url!,
     DATA_DIR: server.dataDir,
     LOG_LEVEL: "warn",
@@ -223,5 +225,5 @@ export type RunnerProcess = ServerProcess;
 
 /** The server (and so its runner) as one OS process: SIGKILL kills the runner itself. */
 export function spawnRunner(env: Record<string, string>, port: number): Promise<RunnerProcess> {
-  return spawnServer({ env, port, timeoutMs: 30_000 });
+  return spawnServer({ env, port, timeoutMs: 120_000 });
 }

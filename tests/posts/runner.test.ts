@@ -102,6 +102,9 @@ describe("publishing runner", () => {
     assert.equal(await recoverExpiredLeases(server.deps), 0, "a live lease is left alone");
     server.clock.advance(31_000);
     assert.equal(await recoverExpiredLeases(server.deps), 1);
+    // When the process died is unknown: the first look waits a whole reconcile delay (3 s here).
+    assert.equal((await publishRunner(server.deps).drain({ postIds: [id!] })).processed, 0, "not looked for too early");
+    server.clock.advance(3_000);
     await publishRunner(server.deps).drain({ postIds: [id!] });
     const [row] = await server.deps.db.select().from(posts).where(eq(posts.id, id!));
     assert.equal(row!.status, "published");

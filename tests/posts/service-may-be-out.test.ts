@@ -34,7 +34,7 @@ describe("posts that may already be out", () => {
 
     // Before it is reconciled the user revokes our access: the post pauses.
     await control(sandbox, "/revoke", { platform: "linkedin", user: "mbo1" });
-    server.clock.advance(1000);
+    server.clock.advance(3_000); // past the lost request's deadline and the settle margin
     await u.client.post("/api/auto-post", {});
     const paused = (await u.client.get("/api/posts")).body.find((p: { id: number }) => p.id === id);
     assert.equal(paused.status, "paused", JSON.stringify(paused));

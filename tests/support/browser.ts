@@ -1,15 +1,39 @@
-// Debian's Chromium through playwright-core (never a downloaded browser), and
-// the connect flow as a person does it: log in on /connect, Connect, Allow.
+// Headless Chromium from Debian's package driven by playwright-core (no browser
+// download): a context on the test server whose user has signed up (the
+// context's request API shares the browser's cookie jar, so the browser is
+// logged in), or the connect flow as a person does it (log in on /connect,
+// Connect, Allow).
+import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { Platform } from "../../shared/schema.ts";
+import { newIdentity, type TestServer } from "./server.ts";
 
 export const CHROMIUM = "/usr/bin/chromium";
-/** A test's `skip` value: false when Chromium is there, else why it is skipped. */
 export const noBrowser = existsSync(CHROMIUM) ? false : `needs Debian's chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it`;
 
+export interface BrowserSession {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  userId: number;
+}
+
 export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+export async function signedUpBrowser(server: TestServer, tag: string): Promise<BrowserSession> {
+  const browser = await launchChromium();
+  const context = await browser.newContext({ baseURL: server.url });
+  context.setDefaultTimeout(20_000);
+  const signup = await context.request.post("/api/auth/signup", { data: newIdentity(tag), headers: { origin: server.url } });
+  assert.equal(signup.status(), 201);
+  const userId = (await signup.json()).user.id as number;
+  return { browser, context, page: await context.newPage(), userId };
 }
 
 /** Opens `connectUrl` logged out, logs in with the page's form and connects `platform` through the sandbox's consent popup. */

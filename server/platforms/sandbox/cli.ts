@@ -5,7 +5,12 @@ import { startSandbox } from "./index.ts";
 
 try {
   const config = loadConfig();
-  const running = await startSandbox({ appUrl: config.publicUrl, port: config.platforms.sandbox.port, host: "0.0.0.0" });
+  const running = await startSandbox({
+    appUrl: config.publicUrl,
+    stripeWebhookSecret: config.billing.webhookSecret,
+    port: config.platforms.sandbox.port,
+    host: "0.0.0.0",
+  });
   console.log(`Platform sandbox on port ${config.platforms.sandbox.port}; redirect URIs registered for ${config.publicUrl}/auth/<platform>/callback`);
   const stop = () => void running.close().then(() => process.exit(0));
   process.once("SIGINT", stop);

@@ -13,7 +13,9 @@ const schemas = {
   fault: z.object({
     endpoint: z.string().min(1),
     times: z.number().int().min(1).default(1),
-    mode: z.enum(["respond", "hang", "drop"]).default("respond"),
+    mode: z.enum(["respond", "hang", "drop", "late"]).default("respond"),
+    /** late: how long the request is held before it is carried out; absent = until POST /_control/release. */
+    holdMs: z.number().int().min(0).max(600_000).optional(),
     status: z.number().int().min(100).max(599).default(500),
     body: z.unknown().default({ error: "sandbox fault" }),
     headers: z.record(z.string(), z.string()).default({}),
@@ -34,10 +36,13 @@ const schemas = {
     codeTtl: z.object({ meta: z.number(), linkedin: z.number(), x: z.number(), google: z.number() }).partial().optional(),
     instagramDailyLimit: z.number().int().min(0).optional(),
     xPostsPer15Min: z.number().int().min(0).optional(),
+    linkedinMemberFinder: z.boolean().optional(),
+    linkedinDuplicateWindowMs: z.number().int().min(0).optional(),
   }),
 };
 
-function parse<T>(schema: z.ZodType<T>, req: Request, res: Response): T | undefined {
+/** The body by a schema, or a 400 naming every problem (undefined: the answer is sent). */
+export function parse<T>(schema: z.ZodType<T>, req: Request, res: Response): T | undefined {
   const r = schema.safeParse(req.body ?? {});
   if (r.success) return r.data;
   const message = r.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
@@ -65,9 +70,12 @@ export function controlRoutes(s: SandboxState): Router {
   r.post("/faults", (req, res) => {
     const b = parse(schemas.fault, req, res);
     if (!b) return;
-    s.faults.push({ endpoint: b.endpoint, remaining: b.times, mode: b.mode, status: b.status, body: b.body, headers: b.headers });
+    s.faults.push({ endpoint: b.endpoint, remaining: b.times, mode: b.mode, status: b.status, body: b.body, headers: b.headers, holdMs: b.holdMs ?? null });
     res.status(201).json({ ok: true });
   });
+  /** Carries out the "late" requests still held (the client has usually given up on them). */
+  r.post("/release", (_req, res) => void res.json({ released: s.releaseLate() }));
+  r.get("/held", (_req, res) => void res.json({ late: s.late.size, hanging: s.held.size }));
   r.delete("/faults", (_req, res) => {
     s.faults = [];
     s.latency.clear();

@@ -10,9 +10,11 @@ import { controlRoutes } from "./control.ts";
 import { googleRoutes, mediaRoutes } from "./google.ts";
 import { graphRoutes } from "./graph.ts";
 import { linkedinRoutes } from "./linkedin.ts";
+import { llmRoutes } from "./llm.ts";
 import { authorizeRoutes, tokenRoutes } from "./oauth.ts";
 import { SandboxState } from "./state.ts";
 import { xRoutes } from "./x.ts";
+import { stripeSandbox } from "./stripe/index.ts";
 
 export { SandboxState } from "./state.ts";
 
@@ -20,6 +22,8 @@ export interface SandboxOptions {
   clock?: Clock;
   /** The product's PUBLIC_URL: `${appUrl}/auth/<platform>/callback` are the registered redirect URIs. */
   appUrl: string;
+  /** The webhook signing secret the Stripe imitation signs with (STRIPE_WEBHOOK_SECRET; a fixed one by default). */
+  stripeWebhookSecret?: string;
 }
 
 function under(prefixes: string[], routes: Router): RequestHandler {
@@ -39,6 +43,8 @@ export function createSandbox(options: SandboxOptions): { router: Router; state:
   router.use(under(["/x-api/"], xRoutes(state)));
   router.use(under(["/googleapis/"], googleRoutes(state)));
   router.use(mediaRoutes());
+  router.use(under(["/stripe/", "/_control/stripe/"], stripeSandbox(state, { appUrl: options.appUrl, webhookSecret: options.stripeWebhookSecret }).router));
+  router.use(under(["/llm/"], llmRoutes(state)));
   router.use("/_control", controlRoutes(state));
   router.use(authorizeRoutes(state));
   router.use(tokenRoutes(state));

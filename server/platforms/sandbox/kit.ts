@@ -29,6 +29,7 @@ export function handle(s: SandboxState, name: string | ((req: Request) => string
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const fault = s.takeFault(endpoint);
     if (fault?.mode === "respond") return send(res, { status: fault.status, json: fault.body, headers: fault.headers });
+    if (fault?.mode === "late") await holdLate(s, fault.holdMs);
     let reply: Reply;
     try {
       reply = await h(req);
@@ -50,7 +51,23 @@ export function handle(s: SandboxState, name: string | ((req: Request) => string
   };
 }
 
+/** A "late" request waits before it is carried out: `holdMs`, or until the control API releases it. */
+function holdLate(s: SandboxState, holdMs: number | null): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    const go = () => {
+      clearTimeout(timer);
+      s.late.delete(go);
+      resolve();
+    };
+    s.late.add(go);
+    if (holdMs !== null) timer = setTimeout(go, holdMs);
+  });
+}
+
 function send(res: Response, r: Reply): void {
+  // A late request's caller may be gone: carried out all the same, the answer goes nowhere.
+  if (res.destroyed || res.writableEnded) return;
   for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
   if (r.redirect) return res.redirect(r.status ?? 302, r.redirect);
   res.status(r.status ?? 200);

@@ -69,6 +69,20 @@ export function linkedinRoutes(s: SandboxState): Router {
     if (b.lifecycleState !== "PUBLISHED") problems.push("/lifecycleState :: must be PUBLISHED");
     if (!b.distribution || b.distribution.feedDistribution === undefined) problems.push("/distribution :: field is required");
     if (problems.length) throw new Fail({ status: 422, json: { status: 422, message: `ERROR :: ${problems.join("; ")}` } });
+    // The same commentary again from the same author is refused, naming the live post (LinkedIn's real answer).
+    const since = s.now() - s.settings.linkedinDuplicateWindowMs;
+    const twin = s.postsOf("linkedin", urn(t)).find((x) => x.text === b.commentary && x.createdAt >= since);
+    if (twin) {
+      throw new Fail({
+        status: 422,
+        json: {
+          errorDetailType: "com.linkedin.common.error.BadRequest",
+          message: `com.linkedin.content.common.exception.BadRequestResponseException: Content is a duplicate of ${twin.id}`,
+          errorDetails: { inputErrors: [{ description: "Duplicate post is detected", input: {}, code: "DUPLICATE_POST" }] },
+          status: 422,
+        },
+      });
+    }
     const id = `urn:li:share:${s.nextId()}`;
     s.publish({ platform: "linkedin", id, user: t.user, account: urn(t), text: b.commentary, rendered: renderLittleText(b.commentary), createdAt: s.now() });
     return { status: 201, headers: { "x-restli-id": id, "x-linkedin-id": id } };
@@ -78,7 +92,13 @@ export function linkedinRoutes(s: SandboxState): Router {
     const t = token(req);
     needVersion(req);
     const p = params(req);
-    if (p.q !== "author" || p.author !== urn(t)) throw linkedinFail(403, "Not enough permissions to access: partnerApiPostsExternal.FINDER-author", 100);
+    // Listing a member's posts needs r_member_social, which LinkedIn grants only to partner apps.
+    if (!s.settings.linkedinMemberFinder || p.q !== "author" || p.author !== urn(t)) {
+      throw new Fail({
+        status: 403,
+        json: { status: 403, serviceErrorCode: 100, code: "ACCESS_DENIED", message: `Not enough permissions to access: partnerApiPostsExternal.FINDER-author.${req.get("linkedin-version") ?? ""}` },
+      });
+    }
     const count = Math.min(Number(p.count ?? 10) || 10, 100);
     const elements = s.postsOf("linkedin", urn(t))
       .slice()

@@ -18,6 +18,10 @@ export interface Settings {
   codeTtl: Record<Family, number>;
   instagramDailyLimit: number;
   xPostsPer15Min: number;
+  /** LinkedIn's member author finder (q=author) needs r_member_social, which only partner apps get. */
+  linkedinMemberFinder: boolean;
+  /** LinkedIn refuses the same commentary from the same author within this window (422, naming the live post). */
+  linkedinDuplicateWindowMs: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -27,6 +31,8 @@ export const DEFAULT_SETTINGS: Settings = {
   codeTtl: { meta: 600, linkedin: 1800, x: 30, google: 600 },
   instagramDailyLimit: 50,
   xPostsPer15Min: 100,
+  linkedinMemberFinder: false,
+  linkedinDuplicateWindowMs: 24 * 3600 * 1000,
 };
 
 export interface App {
@@ -92,8 +98,15 @@ export interface Fault {
   /** An endpoint name ("x.tweets.create") or a prefix ending in "*" ("x.*"). */
   endpoint: string;
   remaining: number;
-  /** respond: answer status/body without doing anything; hang: do it, never answer; drop: do it, close the connection. */
-  mode: "respond" | "hang" | "drop";
+  /**
+   * respond: answer status/body without doing anything; hang: do it, never answer; drop: do it, close the
+   * connection; late: hold the request `holdMs` (or until released through the control API), then do it
+   * and answer — by then the client has usually given up, as a real platform may still carry out a
+   * request whose caller timed out.
+   */
+  mode: "respond" | "hang" | "drop" | "late";
+  /** late: how long to hold; null = until POST /_control/release. */
+  holdMs: number | null;
   status: number;
   body: unknown;
   headers: Record<string, string>;
@@ -154,6 +167,8 @@ export class SandboxState {
   /** Every call by endpoint name, to count what the product did. */
   calls: Array<{ endpoint: string; at: number }> = [];
   held = new Set<ServerResponse>();
+  /** late requests waiting to be carried out: each resolves when released. */
+  late = new Set<() => void>();
   offsetMs = 0;
   private seq = 1000;
 
@@ -272,10 +287,19 @@ export class SandboxState {
     return n;
   }
 
-  /** Unanswered ("hang") responses are closed when the sandbox stops. */
+  /** Carries out every late request still held; the number released. */
+  releaseLate(): number {
+    const n = this.late.size;
+    for (const go of [...this.late]) go();
+    this.late.clear();
+    return n;
+  }
+
+  /** Unanswered ("hang") responses are closed and late requests dropped when the sandbox stops. */
   releaseHeld(): void {
     for (const res of this.held) res.destroy();
     this.held.clear();
+    this.late.clear();
   }
 }
 

@@ -1,0 +1,1 @@
+ALTER TABLE "posts" ADD COLUMN "reconcile_looks" integer DEFAULT 0 NOT NULL;
