@@ -1,12 +1,16 @@
 // createApp(deps): middleware and routers, no listen (tests mount it).
 import express, { type Express } from "express";
 import type { Deps } from "./deps.ts";
+import { accountRoutes } from "./account/routes.ts";
 import { authRoutes } from "./auth/routes.ts";
 import { connectPageRoutes } from "./connections/connect-page.ts";
 import { connectRoutes } from "./connections/connect-routes.ts";
 import { connectionRoutes } from "./connections/routes.ts";
 import { checkRoutes } from "./connections/check-routes.ts";
+import { clientConnectionRoutes } from "./connections/client-routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
+import { giftTrackerRoutes } from "./onboarding/gift-tracker.ts";
+import { subscriptionStreams, type SubscriptionStreams } from "./subscription/stream.ts";
 import { giftRoutes } from "./onboarding/gift-routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
@@ -21,11 +25,14 @@ import { requestLogging } from "./http/request-log.ts";
 import { metricsRoutes } from "./ops/metrics.ts";
 import { createSandbox } from "./platforms/sandbox/index.ts";
 import { canonicalLoopbackPages, jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
+import { spaRoutes } from "./http/spa.ts";
 import { createSessions, idleTimeout, type SessionHandle } from "./http/session.ts";
 
 export interface App {
   app: Express;
   sessions: SessionHandle;
+  /** Open subscription event streams; closed before the HTTP server (they would keep it open). */
+  streams: SubscriptionStreams;
 }
 
 export function createApp(deps: Deps): App {
@@ -65,14 +72,18 @@ export function createApp(deps: Deps): App {
   app.use(brandRoutes(deps));
   app.use(contentRoutes(deps));
   app.use(eventRoutes(deps));
+  app.use(clientConnectionRoutes(deps));
+  app.use(accountRoutes(deps));
+  app.use(giftTrackerRoutes(deps));
+  const streams = subscriptionStreams(deps, { pingMs: config.sse.pingMs });
+  app.use(streams.router);
   app.use(giftRoutes(deps));
 
   app.use("/api", notFoundApi);
-  if (config.staticDir) {
-    app.use(express.static(config.staticDir, { dotfiles: "deny", index: "index.html", redirect: false }));
-  }
+  // The React client's build: its files, and index.html for any page loaded directly (spa.ts).
+  if (config.staticDir) app.use(spaRoutes(config.staticDir));
   // Anything else: a plain 404 that never echoes the path.
   app.use((_req, res) => sendError(res, new HttpError(404, "not_found", "Not found")));
   app.use(errorHandler(deps.log));
-  return { app, sessions };
+  return { app, sessions, streams };
 }

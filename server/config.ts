@@ -44,7 +44,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STATIC_DIR: optionalText,
   OPS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, { message: "must be at least 16 characters" }),
-  REQUIRE_PHONE_VERIFICATION: bool(true),
+  // The React client signs up without a code (README "The React client"): true refuses unproven phones.
+  REQUIRE_PHONE_VERIFICATION: bool(false),
   PHONE_VERIFICATION_MAX_AGE_MINUTES: int(60, 1),
   SIGNUPS_PER_IP_PER_HOUR: int(20, 1),
   SMTP_URL: optionalText,
@@ -80,6 +81,8 @@ const envSchema = z.object({
   BREAKER_FAILURE_THRESHOLD: int(5, 1),
   BREAKER_COOLDOWN_SECONDS: int(60),
   ANALYTICS_INTERVAL_MINUTES: int(60, 1),
+  // Keep-alive events on /api/subscription-status-sse, under the usual 30-60 s proxy idle timeouts.
+  SSE_PING_SECONDS: int(25, 1),
   FACEBOOK_APP_ID: optionalText,
   FACEBOOK_APP_SECRET: optionalText,
   INSTAGRAM_APP_ID: optionalText,
@@ -322,6 +325,7 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       professional: e.PLAN_PROFESSIONAL_POSTS,
     },
     cycle: { days: e.CYCLE_DAYS, notifyCron: e.CYCLE_NOTIFY_CRON, notifyTimezone: e.CYCLE_NOTIFY_TZ },
+    sse: { pingMs: e.SSE_PING_SECONDS * 1000 },
     jobs: {
       connectionCheckMinutes: e.CONNECTION_CHECK_INTERVAL_MINUTES,
       runnerSeconds: e.RUNNER_INTERVAL_SECONDS,

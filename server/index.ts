@@ -61,7 +61,7 @@ export async function start(options: StartOptions = {}): Promise<Running> {
     else log.warn({ platform: adapter.platform, reason: adapter.disabledReason }, `Platform disabled ${adapter.platform}`);
   }
 
-  const { app, sessions } = createApp(deps);
+  const { app, sessions, streams } = createApp(deps);
   const jobs = options.jobs === false ? undefined : startJobs(deps, allJobs(deps));
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(options.port ?? config.port, () => resolve(s));
@@ -75,6 +75,7 @@ export async function start(options: StartOptions = {}): Promise<Running> {
       // Stop claiming and hand back unsent posts before the timers and the database go.
       await stopPublishing(deps);
       await jobs?.stop();
+      await streams.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

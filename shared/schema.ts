@@ -49,7 +49,9 @@ export const users = pgTable(
     uid: text("uid").notNull(),
     email: text("email").notNull(),
     passwordHash: text("password_hash").notNull(),
-    phone: text("phone").notNull(),
+    // Null when a verified claim of the number took it from this account (it never proved it held it).
+    phone: text("phone"),
+    // Null: the number was never proven by a code (signup without verification; see README "The React client").
     phoneVerifiedAt: ts("phone_verified_at"),
     subscriptionPlan: planEnum("subscription_plan"),
     subscriptionStart: ts("subscription_start"),
@@ -441,3 +443,20 @@ export const brandLogos = pgTable("brand_logos", {
 
 export type BrandPurpose = typeof brandPurposes.$inferSelect;
 export type BrandLogo = typeof brandLogos.$inferSelect;
+// ---- client (issue 13): password reset ----------------------------------
+// A reset link's token, stored only as its SHA-256 (a 256-bit random bearer
+// secret needs no slow hash). Single use: using it is one conditional UPDATE
+// of used_at; it lives an hour.
+export const passwordResetTokens = pgTable(
+  "password_reset_tokens",
+  {
+    id: serial("id").primaryKey(),
+    userId: integer("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+    usedAt: ts("used_at"),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("password_reset_tokens_hash_key").on(t.tokenHash), index("password_reset_tokens_user_idx").on(t.userId)],
+);
+// ---- end client -----------------------------------------------------------

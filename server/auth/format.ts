@@ -8,6 +8,7 @@ export const userSchema = z.strictObject({
   id: z.number().int(),
   email: z.string(),
   phone: z.string(),
+  phoneVerified: z.boolean(),
   subscriptionPlan: z.enum(PLAN_NAMES).nullable(),
   subscriptionActive: z.boolean(),
   remainingPosts: z.number().int(),
@@ -20,6 +21,8 @@ export function formatUser(u: User) {
     id: u.id,
     email: u.email,
     phone: u.phone,
+    // False until the number is proven by a code: an unverified number is lost to a later verified claim.
+    phoneVerified: u.phoneVerifiedAt !== null,
     subscriptionPlan: u.subscriptionPlan,
     subscriptionActive: u.subscriptionActive,
     remainingPosts: u.remainingPosts,

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { users, type NewUser, type User } from "../../shared/schema.ts";
 import type { DbOrTx } from "../db/index.ts";
 
@@ -21,4 +21,24 @@ export async function findUserByPhone(db: DbOrTx, phone: string): Promise<User |
 export async function insertUser(db: DbOrTx, values: NewUser): Promise<User | undefined> {
   const [u] = await db.insert(users).values(values).onConflictDoNothing().returning();
   return u;
+}
+
+/**
+ * A verified claim of `phone` takes it from an account that never proved it
+ * held the number (README "The React client"): that account's phone becomes
+ * null. Returns the account that lost it, if any. Run it in the transaction
+ * that gives the number to the claimant.
+ */
+export async function releaseUnverifiedPhone(db: DbOrTx, phone: string, now: Date): Promise<User | undefined> {
+  const [u] = await db
+    .update(users)
+    .set({ phone: null, updatedAt: now })
+    .where(and(eq(users.phone, phone), isNull(users.phoneVerifiedAt)))
+    .returning();
+  return u;
+}
+
+/** The logged-in user proved (a code) the number it already has. */
+export async function markPhoneVerified(db: DbOrTx, userId: number, phone: string, now: Date): Promise<void> {
+  await db.update(users).set({ phoneVerifiedAt: now, updatedAt: now }).where(and(eq(users.id, userId), eq(users.phone, phone)));
 }

@@ -12,12 +12,12 @@ import { successOnly, type ApiRoute } from "../http/openapi.ts";
 import { findUserById } from "./queries.ts";
 import { login, signup } from "./service.ts";
 
-const email = z.string().trim().toLowerCase().pipe(z.email({ message: "must be a valid email address" })).pipe(z.string().max(254));
-const password = z.string().min(8, "must be at least 8 characters").max(128, "must be at most 128 characters");
+export const emailField = z.string().trim().toLowerCase().pipe(z.email({ message: "must be a valid email address" })).pipe(z.string().max(254));
+export const passwordField = z.string().min(8, "must be at least 8 characters").max(128, "must be at most 128 characters");
 
-const signupBody = z.strictObject({ email, password, phone: phoneField });
+const signupBody = z.strictObject({ email: emailField, password: passwordField, phone: phoneField });
 const loginBody = z
-  .strictObject({ email: email.optional(), phone: phoneField.optional(), password: z.string().min(1).max(128) })
+  .strictObject({ email: emailField.optional(), phone: phoneField.optional(), password: z.string().min(1).max(128) })
   .refine((b) => (b.email === undefined) !== (b.phone === undefined), {
     message: "give exactly one of email or phone",
     path: ["email"],
@@ -46,6 +46,12 @@ export function authRoutes(deps: Deps): Router {
     await saveSession(req);
     return sessionStatus(req);
   }
+
+  // The client sends the browser here (a full page load) whenever nobody is
+  // logged in, and expects to land on its own /login page.
+  r.get("/api/login", (_req, res) => {
+    res.status(302).location("/login").json({ redirectTo: "/login" });
+  });
 
   r.get("/api/auth/session", async (req, res) => {
     res.json(await sessionStatus(req));
@@ -107,6 +113,10 @@ const establishDoc = { body: emptyBody, responses: { 200: { description: "The se
 
 /** The contract of these routes (server/http/contract.ts). */
 export const authApi: ApiRoute[] = [
+  {
+    method: "get", path: "/api/login", tag: "auth", summary: "Where the client sends a logged-out browser: to its /login page",
+    responses: { 302: { description: "To /login", schema: z.strictObject({ redirectTo: z.literal("/login") }) } },
+  },
   { method: "get", path: "/api/auth/session", tag: "auth", summary: "Session status", responses: { 200: { description: "Who this cookie belongs to", schema: sessionStatusSchema } } },
   { method: "post", path: "/api/auth/establish-session", tag: "auth", summary: "Create the session cookie before any login", ...establishDoc },
   { method: "post", path: "/api/establish-session", tag: "auth", summary: "Same as /api/auth/establish-session (older path)", ...establishDoc },

@@ -1,10 +1,10 @@
 // Signup and login rules. Limits are counted in PostgreSQL so they hold across processes.
 import type { User } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
-import { conflict, HttpError, tooManyRequests } from "../http/errors.ts";
+import { conflict, HttpError, safeError, tooManyRequests } from "../http/errors.ts";
 import { clearBucket, consume, releaseHit } from "../http/rate-limit.ts";
 import { DUMMY_HASH, hashPassword, verifyPassword } from "./passwords.ts";
-import { findUserByEmail, findUserByPhone, insertUser } from "./queries.ts";
+import { findUserByEmail, findUserByPhone, insertUser, releaseUnverifiedPhone } from "./queries.ts";
 
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
 export const LOGIN_LIMITS = {
@@ -29,20 +29,27 @@ export async function signup(deps: Deps, input: SignupInput, ip: string, verifie
   if (!(await consume(deps.db, { bucket: `signup:ip:${ip}`, max: deps.config.auth.signupsPerIpPerHour, windowMs: 3_600_000 }, now))) {
     throw tooManyRequests("Too many signups from this address; try again later", 3600);
   }
-  if (deps.config.auth.requirePhoneVerification) {
-    // The proof must come from this session (not merely "someone verified this
-    // number"), recently; logging in then regenerates the session, using it up.
-    const fresh = verified !== undefined && now.getTime() - verified.at <= deps.config.auth.phoneVerificationMaxAgeMs;
-    if (!fresh || verified.phone !== input.phone) {
-      throw new HttpError(400, "phone_not_verified", "Verify this phone number first (POST /api/send-code, then /api/verify-code)");
-    }
+  // The proof must come from this session (not merely "someone verified this
+  // number"), recently; logging in then regenerates the session, using it up.
+  const proven = verified !== undefined && verified.phone === input.phone && now.getTime() - verified.at <= deps.config.auth.phoneVerificationMaxAgeMs;
+  if (deps.config.auth.requirePhoneVerification && !proven) {
+    throw new HttpError(400, "phone_not_verified", "Verify this phone number first (POST /api/send-code, then /api/verify-code)");
   }
-  const user = await insertUser(deps.db, {
+  const values = {
     uid: input.phone,
     email: input.email,
     phone: input.phone,
     passwordHash: await hashPassword(input.password),
-    phoneVerifiedAt: deps.config.auth.requirePhoneVerification ? now : null,
+    phoneVerifiedAt: proven ? now : null,
+  };
+  // One transaction (a savepoint inside a redemption's), so a number taken
+  // from an unverified holder is only taken when this account gets it.
+  const { user, released } = await deps.db.transaction(async (tx) => {
+    const first = await insertUser(tx, values);
+    if (first || !proven || (await findUserByEmail(tx, input.email))) return { user: first, released: undefined };
+    // The number is taken: a verified claim wins over a holder that never proved it.
+    const released = await releaseUnverifiedPhone(tx, input.phone, now);
+    return { user: released ? await insertUser(tx, values) : undefined, released };
   });
   if (!user) {
     // The unique indexes refused it; say which without revealing more than the form already knows.
@@ -51,7 +58,24 @@ export async function signup(deps: Deps, input: SignupInput, ip: string, verifie
       ? conflict("email_taken", "An account with this email already exists")
       : conflict("phone_taken", "An account with this phone number already exists");
   }
+  if (released) await tellPhoneReleased(deps, released);
   return user;
+}
+
+/** The account that lost an unproven number is told (by e-mail: it no longer has a number). */
+export async function tellPhoneReleased(deps: Deps, account: User): Promise<void> {
+  deps.log.info({ userId: account.id }, "Unverified phone released to a verified claim");
+  try {
+    await deps.mailer.send({
+      to: account.email,
+      subject: "Your AgencyIQ phone number was removed",
+      text:
+        "Someone proved with a text-message code that they hold the phone number on your AgencyIQ account, which was never verified, so it was removed from your account.\n" +
+        `Log in with your e-mail address and add your own number under Profile: ${deps.config.publicUrl}/profile`,
+    });
+  } catch (err) {
+    deps.log.warn({ userId: account.id, error: safeError(err) }, "Phone release notice could not be sent");
+  }
 }
 
 export interface LoginInput {

@@ -5,8 +5,8 @@ import { Router } from "express";
 import type { PlatformConnection } from "../../shared/schema.ts";
 import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
-import { HttpError, tooManyRequests } from "../http/errors.ts";
-import { consume } from "../http/rate-limit.ts";
+import { HttpError } from "../http/errors.ts";
+import { limitConnectionChecks } from "./verify.ts";
 import { platformParam, platformPathSchema } from "./platform-param.ts";
 import { z } from "zod";
 import type { ApiRoute } from "../http/openapi.ts";
@@ -15,7 +15,6 @@ import { connectionSchema, formatConnection } from "./format.ts";
 import { findActiveConnection, listConnections } from "./service.ts";
 import { refreshConnection } from "./token-manager.ts";
 
-const CHECKS_PER_USER = { max: 30, windowMs: 10 * 60_000 };
 
 const reconnect = (code: string, message: string) => new HttpError(409, code, message, { success: false, requiresReconnection: true });
 
@@ -24,11 +23,7 @@ export function checkRoutes(deps: Deps): Router {
   const mustBeUser = requireUser(deps);
   const margin = deps.config.tokens.refreshMarginMs;
 
-  async function limit(userId: number): Promise<void> {
-    if (!(await consume(deps.db, { bucket: `connection-check:user:${userId}`, ...CHECKS_PER_USER }, deps.clock.now()))) {
-      throw tooManyRequests("Too many connection checks; try again in a few minutes", CHECKS_PER_USER.windowMs / 1000);
-    }
-  }
+  const limit = (userId: number) => limitConnectionChecks(deps, userId);
 
   r.get("/api/check-connection", mustBeUser, async (req, res) => {
     const userId = accountOf(req).id;

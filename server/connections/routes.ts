@@ -12,7 +12,8 @@ import { connectionSchema, formatConnection, formatOauthStatus, oauthStatusRowSc
 import { successOnly, type ApiRoute } from "../http/openapi.ts";
 import { disconnect, listConnections } from "./service.ts";
 
-const platformName = z.string().transform((v, ctx) => {
+/** A platform named in a body (`twitter` = `x`), or a 400 naming the accepted values. */
+export const platformName = z.string().transform((v, ctx) => {
   const p = parsePlatform(v);
   if (!p) {
     ctx.addIssue({ code: "custom", message: "must be one of facebook, instagram, linkedin, x (twitter), youtube" });

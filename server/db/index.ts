@@ -28,8 +28,15 @@ export interface Database {
   pool: QueryPool;
   /** Runs fn on one dedicated connection (advisory locks are per connection). */
   withConnection<T>(fn: (db: Db, query: QueryPool["query"]) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on a channel: `onPayload` gets every NOTIFY payload (committed
+   * transactions only, from any process on PostgreSQL). Resolves to a stop function.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
+
+const CHANNEL_NAME = /^[a-z_][a-z0-9_]*$/;
 
 export interface DatabaseOptions {
   url?: string;
@@ -44,6 +51,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 
 function openPostgres(url: string, max: number): Database {
   const pool = new pg.Pool({ connectionString: url, max });
+  const listeners = new Set<() => Promise<void>>();
   // An idle client's error (server restart) must not crash the process; the next query reports it.
   pool.on("error", () => {});
   const db = drizzlePg(pool, { schema }) as unknown as Db;
@@ -60,8 +68,50 @@ function openPostgres(url: string, max: number): Database {
         client.release();
       }
     },
-    close: () => pool.end(),
+    listen: (channel, onPayload) => listenPostgres(url, channel, onPayload, listeners),
+    async close() {
+      await Promise.all([...listeners].map((stop) => stop()));
+      await pool.end();
+    },
   };
+}
+
+/**
+ * A LISTEN needs its own long-lived connection (a pooled one would be handed
+ * to other queries). A lost connection is re-established after a second;
+ * notifications sent meanwhile are missed, so `onPayload("")` tells the
+ * listener to resynchronise whatever it tracks.
+ */
+async function listenPostgres(url: string, channel: string, onPayload: (payload: string) => void, listeners: Set<() => Promise<void>>): Promise<() => Promise<void>> {
+  if (!CHANNEL_NAME.test(channel)) throw new TypeError(`bad channel name ${channel}`);
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const open = async (reconnect: boolean): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on("notification", (n) => n.channel === channel && onPayload(n.payload ?? ""));
+    c.on("error", () => {
+      c.end().catch(() => {});
+      if (client === c) reopenLater();
+    });
+    client = c;
+    await c.connect();
+    await c.query(`listen ${channel}`);
+    if (reconnect) onPayload("");
+  };
+  const reopenLater = () => {
+    clearTimeout(retry);
+    if (!stopped) retry = setTimeout(() => open(true).catch(reopenLater), 1000);
+  };
+  await open(false);
+  const stop = async () => {
+    stopped = true;
+    clearTimeout(retry);
+    listeners.delete(stop);
+    await client?.end().catch(() => {});
+  };
+  listeners.add(stop);
+  return stop;
 }
 
 async function openEmbedded(dir: string): Promise<Database> {
@@ -87,6 +137,14 @@ async function openEmbedded(dir: string): Promise<Database> {
     supportsConcurrentConnections: false,
     pool: { query },
     withConnection: (fn) => fn(db, query),
+    // PGlite delivers NOTIFY to listeners of the same instance (one process by construction).
+    async listen(channel, onPayload) {
+      if (!CHANNEL_NAME.test(channel)) throw new TypeError(`bad channel name ${channel}`);
+      const unlisten = await client.listen(channel, onPayload);
+      return async () => {
+        if (!client.closed) await unlisten();
+      };
+    },
     close: () => client.close().finally(unlock),
   };
 }

@@ -21,6 +21,10 @@ import { billingApi } from "../billing/routes.ts";
 import { brandApi } from "../brand/routes.ts";
 import { contentApi } from "../content/routes.ts";
 import { eventsApi } from "../events/routes.ts";
+import { accountApi } from "../account/routes.ts";
+import { clientConnectionsApi } from "../connections/client-routes.ts";
+import { giftTrackerApi } from "../onboarding/gift-tracker.ts";
+import { subscriptionStreamApi } from "../subscription/stream.ts";
 import { metricsApi } from "../ops/metrics.ts";
 import { postsApi } from "../posts/routes.ts";
 import { quotaApi } from "../quota/routes.ts";
@@ -54,6 +58,10 @@ export const API_ROUTES: ApiRoute[] = [
   ...brandApi,
   ...contentApi,
   ...eventsApi,
+  ...accountApi,
+  ...clientConnectionsApi,
+  ...giftTrackerApi,
+  ...subscriptionStreamApi,
 ];
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };

@@ -1,13 +1,15 @@
 // The logged-in user's phone change and subscription cancellation.
 import { eq } from "drizzle-orm";
 import { users, type User } from "../../shared/schema.ts";
-import { findUserByPhone } from "../auth/queries.ts";
+import { findUserByPhone, releaseUnverifiedPhone } from "../auth/queries.ts";
+import { tellPhoneReleased } from "../auth/service.ts";
 import type { Deps } from "../deps.ts";
 import { badRequest, conflict } from "../http/errors.ts";
 import { deactivateConnections, revokeAtPlatforms, type RevocationReport } from "../connections/service.ts";
 import { removeUnsentPostsOfUser } from "../posts/service.ts";
 import { checkCode } from "./verification.ts";
 import { isUniqueViolation } from "../db/index.ts";
+import { announceSubscriptionChange } from "../subscription/events.ts";
 
 const phoneTaken = () => conflict("phone_taken", "This phone number belongs to another account");
 
@@ -17,16 +19,18 @@ export async function updatePhone(deps: Deps, user: User, input: { email: string
   }
   if (input.newPhone === user.phone) throw badRequest("same_phone", "This is already your phone number");
   // Checked before the code so a taken number does not burn the user's code.
-  if (await findUserByPhone(deps.db, input.newPhone)) throw phoneTaken();
+  // A holder that never proved the number loses it to this verified claim.
+  if ((await findUserByPhone(deps.db, input.newPhone))?.phoneVerifiedAt) throw phoneTaken();
   await checkCode(deps, input.newPhone, input.verificationCode);
   const now = deps.clock.now();
   try {
-    const [updated] = await deps.db
-      .update(users)
-      .set({ phone: input.newPhone, phoneVerifiedAt: now, updatedAt: now })
-      .where(eq(users.id, user.id))
-      .returning();
-    return updated!;
+    const { updated, released } = await deps.db.transaction(async (tx) => {
+      const released = await releaseUnverifiedPhone(tx, input.newPhone, now);
+      const [updated] = await tx.update(users).set({ phone: input.newPhone, phoneVerifiedAt: now, updatedAt: now }).where(eq(users.id, user.id)).returning();
+      return { updated: updated!, released };
+    });
+    if (released) await tellPhoneReleased(deps, released);
+    return updated;
   } catch (err) {
     // Another account took the number between the check and the update.
     if (isUniqueViolation(err)) throw phoneTaken();
@@ -48,6 +52,7 @@ export async function cancelSubscription(deps: Deps, user: User): Promise<Cancel
     // Posts that reached a platform, or may have, stay (the posts domain decides which).
     const postsDeleted = await removeUnsentPostsOfUser(tx, user.id);
     await tx.update(users).set({ subscriptionActive: false, updatedAt: now }).where(eq(users.id, user.id));
+    await announceSubscriptionChange(tx, user.id);
     return { connections, postsDeleted };
   });
   const atPlatforms = await revokeAtPlatforms(deps, connections);

@@ -9,8 +9,10 @@ import type { CancellationSummary } from "./account.ts";
  * `certificateCode` is masked to its last group: the frontend shows which
  * certificate was used, and a bearer code is never sent back.
  */
+export const maskedCode = (codeHint: string) => `****-****-****-****-****-****-${codeHint}`;
+
 export function formatRedemption(r: Redemption) {
-  return { plan: r.plan, certificateCode: `****-****-****-****-****-****-${r.codeHint}`, user: formatUser(r.user) };
+  return { plan: r.plan, certificateCode: maskedCode(r.codeHint), user: formatUser(r.user) };
 }
 
 export function formatCancellation(s: CancellationSummary) {

@@ -3,7 +3,7 @@
 import { Router, type Request } from "express";
 import { z } from "zod";
 import { accountOf, requireUser } from "../auth/middleware.ts";
-import { findUserById } from "../auth/queries.ts";
+import { findUserById, markPhoneVerified } from "../auth/queries.ts";
 import type { Deps } from "../deps.ts";
 import { logIn } from "../http/session.ts";
 import { parseBody } from "../http/validate.ts";
@@ -22,11 +22,21 @@ const code = z.string().trim().regex(/^\d{6}$/, "must be the 6-digit code from t
 const sendCodeBody = z.strictObject({ phone: phoneField });
 const verifyCodeBody = z.strictObject({ phone: phoneField, code });
 const updatePhoneBody = z.strictObject({ email, newPhone: phoneField, verificationCode: code });
+// The redeem form always sends all four; its optional phone left empty is "".
+const absentWhenEmpty = <S extends z.ZodType>(field: S) => z.union([z.literal("").transform(() => undefined), field]).optional();
+const giftCode = z.string().min(1, "is required").max(100);
 const redeemBody = z.strictObject({
-  code: z.string().min(1, "is required").max(100),
-  email: email.optional(),
-  password: password.optional(),
-  phone: phoneField.optional(),
+  code: giftCode,
+  email: absentWhenEmpty(email),
+  password: absentWhenEmpty(password),
+  phone: absentWhenEmpty(phoneField),
+});
+// A logged-in redeemer redeems for itself: the form's email/password/phone are ignored, not judged.
+const loggedInRedeemBody = z.strictObject({
+  code: giftCode,
+  email: z.string().max(254).optional(),
+  password: z.string().max(128).optional(),
+  phone: z.string().max(32).optional(),
 });
 const emptyBody = z.strictObject({});
 
@@ -47,6 +57,8 @@ export function onboardingRoutes(deps: Deps): Router {
     r.post(path, async (req, res) => {
       const body = parseBody(verifyCodeBody, req);
       await checkCode(deps, body.phone, body.code);
+      // A logged-in user proving its own number makes it verified (it can then no longer be claimed).
+      if (req.session.userId) await markPhoneVerified(deps.db, req.session.userId, body.phone, deps.clock.now());
       // The proof belongs to this browser session only: nobody else can sign up with the number.
       req.session.verifiedPhone = { phone: body.phone, at: deps.clock.now().getTime() };
       res.json({ success: true });
@@ -60,8 +72,8 @@ export function onboardingRoutes(deps: Deps): Router {
   });
 
   r.post("/api/redeem-gift-certificate", async (req, res) => {
-    const body = parseBody(redeemBody, req);
     const user = req.session?.userId ? await findUserById(deps.db, req.session.userId) : undefined;
+    const body = user ? { code: parseBody(loggedInRedeemBody, req).code } : parseBody(redeemBody, req);
     const result = await redeemCertificate(deps, body, {
       user,
       ip: ipOf(req),

@@ -9,6 +9,7 @@ import { HttpError, notFound } from "../http/errors.ts";
 import { parseBody, parseParams } from "../http/validate.ts";
 import { parsePlatform } from "../platforms/registry.ts";
 import { checkCanPost } from "../quota/check.ts";
+import { limitConnectionChecks, summarizeVerdicts, verifyConnections } from "../connections/verify.ts";
 import { formatHealth, formatPost, healthSchema, postSchema } from "./format.ts";
 import { successOnly, type ApiRoute } from "../http/openapi.ts";
 import { readHealth } from "./health.ts";
@@ -39,7 +40,11 @@ const schemas = {
   approve: z.strictObject({ postId }),
   publishNow: z.union([z.strictObject({ postId }), z.strictObject({ platform, content, mediaUrl: mediaUrl.optional() })]),
   empty: z.object({}).strict(),
-  directPublish: z.strictObject({ action: z.literal("publish_all") }),
+  directPublish: z.discriminatedUnion("action", [
+    z.strictObject({ action: z.literal("publish_all") }),
+    // /connect-platforms' "Test Publishing": checks each connection, publishes nothing (CLIENT.md §7).
+    z.strictObject({ action: z.literal("test_publish_all"), content: z.string().max(10_000).optional(), platforms: z.array(platform).max(10).optional() }),
+  ]),
 };
 
 export function postRoutes(deps: Deps): Router {
@@ -93,13 +98,18 @@ export function postRoutes(deps: Deps): Router {
     if (!check.ok && check.reason !== "quota_exhausted") {
       throw preflightError(409, check.reason === "cycle_ended" ? "cycle" : "quota", check.reason, check.message);
     }
+    // Repair first: renew what is due, find what only a reconnect fixes (the client requires both arrays).
+    const verdicts = await verifyConnections(deps, account.id, { validate: false });
+    const connectionRepairs = verdicts.filter((v) => v.renewed).map((v) => `${deps.platforms[v.platform].displayName} access renewed`);
+    const connectionErrors = verdicts.filter((v) => !v.valid).map((v) => v.error ?? `${deps.platforms[v.platform].displayName} is not working`);
     const result = await publishRunner(deps).drain({ userId: account.id });
     res.json({
       success: result.failed === 0 && result.paused === 0,
       postsProcessed: result.processed,
       postsPublished: result.published,
       postsFailed: result.failed + result.paused,
-      errors: result.errors,
+      connectionRepairs,
+      errors: [...connectionErrors, ...result.errors],
       message: summary(result),
     });
   };
@@ -110,8 +120,21 @@ export function postRoutes(deps: Deps): Router {
   });
 
   r.post("/api/direct-publish", user, async (req, res) => {
-    parseBody(schemas.directPublish, req);
+    const body = parseBody(schemas.directPublish, req);
     const account = accountOf(req);
+    if (body.action === "test_publish_all") {
+      await limitConnectionChecks(deps, account.id);
+      const verdicts = await verifyConnections(deps, account.id, { platforms: body.platforms ?? [...PLATFORMS], validate: true });
+      const s = summarizeVerdicts(verdicts);
+      res.json({
+        success: s.invalid === 0,
+        testOnly: true,
+        results: verdicts.map((v) => ({ platform: v.platform, success: v.valid, needsReconnection: v.needsReconnection, ...(v.error ? { error: v.error } : {}) })),
+        summary: { successCount: s.valid, failureCount: s.invalid },
+        message: `Nothing was published: ${s.valid} of ${s.checked} connections work`,
+      });
+      return;
+    }
     const total = await makeAllDue(deps, account);
     const result = await publishRunner(deps).drain({ userId: account.id });
     const quotaExceeded = [...result.outcomes.values()].some((o) => o.kind === "failed" && o.code === "quota_exhausted");
@@ -164,6 +187,7 @@ const drainAnswer = z.strictObject({
   postsProcessed: z.number().int(),
   postsPublished: z.number().int(),
   postsFailed: z.number().int(),
+  connectionRepairs: z.array(z.string()),
   errors: z.array(z.string()),
   message: z.string(),
 });

@@ -6,6 +6,7 @@ import { eq, sql } from "drizzle-orm";
 import { postLedger, users, type PlanName } from "../../shared/schema.ts";
 import { rowsOf, type DbOrTx } from "../db/index.ts";
 import { recordQuotaChange } from "./history.ts";
+import { announceSubscriptionChange } from "../subscription/events.ts";
 
 export interface GrantPlanArgs {
   userId: number;
@@ -76,5 +77,7 @@ export async function grantPlan(tx: DbOrTx, args: GrantPlanArgs): Promise<GrantR
     reason: `plan_granted:${plan}:${source}`,
     at: now,
   });
+  // Open subscription streams hear of it once this transaction commits.
+  await announceSubscriptionChange(tx, userId);
   return { plan, quota, remainingPosts: quota, cycleStart: now };
 }

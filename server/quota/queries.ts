@@ -39,8 +39,10 @@ export interface PlatformTotals {
   impressions: number;
 }
 
-/** Published posts and their reported analytics, per platform (only platforms with posts). */
-export async function analyticsByPlatform(db: DbOrTx, userId: number): Promise<PlatformTotals[]> {
+/** Published posts and their reported analytics, per platform (only platforms with posts), by published_at in [from, to) when given. */
+export async function analyticsByPlatform(db: DbOrTx, userId: number, range: { from: Date; to: Date } | null = null): Promise<PlatformTotals[]> {
+  const from = range ? range.from.toISOString() : null;
+  const to = range ? range.to.toISOString() : null;
   const rows = rowsOf<PlatformTotals>(
     await db.execute(sql`
       select p.platform, count(p.id)::int as posts,
@@ -48,6 +50,8 @@ export async function analyticsByPlatform(db: DbOrTx, userId: number): Promise<P
              coalesce(sum(a.impressions), 0)::int as impressions
       from posts p left join post_analytics a on a.post_id = p.id
       where p.user_id = ${userId} and p.status = 'published'
+        and (${from}::timestamptz is null or p.published_at >= ${from}::timestamptz)
+        and (${to}::timestamptz is null or p.published_at < ${to}::timestamptz)
       group by p.platform`),
   );
   return rows.sort((a, b) => PLATFORMS.indexOf(a.platform) - PLATFORMS.indexOf(b.platform));
@@ -60,4 +64,23 @@ export async function hasFetchedAnalytics(db: DbOrTx, userId: number): Promise<b
       select exists (select 1 from post_analytics where user_id = ${userId} and fetched_at is not null) as found`),
   );
   return Boolean(row?.found);
+}
+
+export interface ClosedCycleRow {
+  cycleStart: Date;
+  quota: number;
+  posts: number;
+  reach: number;
+  engagement: number;
+}
+
+/** Closed cycles (subscription_analytics) that started in [from, to), oldest first. */
+export async function closedCyclesBetween(db: DbOrTx, userId: number, from: Date, to: Date): Promise<ClosedCycleRow[]> {
+  const rows = rowsOf<{ cycle_start: Date | string; quota: number; successful_posts: number; reach: number; engagement: number }>(
+    await db.execute(sql`
+      select cycle_start, quota, successful_posts, reach, engagement from subscription_analytics
+      where user_id = ${userId} and cycle_start >= ${from.toISOString()}::timestamptz and cycle_start < ${to.toISOString()}::timestamptz
+      order by cycle_start`),
+  );
+  return rows.map((r) => ({ cycleStart: new Date(r.cycle_start), quota: r.quota, posts: r.successful_posts, reach: r.reach, engagement: r.engagement }));
 }

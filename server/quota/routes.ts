@@ -9,6 +9,7 @@ import { runCycleNotify } from "./notify.ts";
 import { requireOpsToken } from "../http/ops-auth.ts";
 import { analytics, analyticsSchema, quotaStatus, quotaStatusSchema, subscriptionUsage, usageSchema } from "./usage.ts";
 import type { ApiRoute } from "../http/openapi.ts";
+import { yearlyAnalytics } from "./yearly.ts";
 
 const emptyBody = z.strictObject({});
 
@@ -23,8 +24,11 @@ export function quotaRoutes(deps: Deps): Router {
   r.get("/api/quota-status", mustBeUser, async (req, res) => {
     res.json(await quotaStatus(deps, accountOf(req), deps.clock.now()));
   });
+  r.get("/api/yearly-analytics", mustBeUser, async (req, res) => {
+    res.json(await yearlyAnalytics(deps, accountOf(req), deps.clock.now()));
+  });
   r.get("/api/analytics", mustBeUser, async (req, res) => {
-    res.json(await analytics(deps, accountOf(req)));
+    res.json(await analytics(deps, accountOf(req), deps.clock.now()));
   });
 
   r.post("/api/cycle-notify", mustBeOperator, async (req, res) => {
@@ -39,6 +43,10 @@ export function quotaRoutes(deps: Deps): Router {
 export const quotaApi: ApiRoute[] = [
   { method: "get", path: "/api/subscription-usage", tag: "quota", auth: "session", summary: "The current cycle's allocation and use", responses: { 200: { description: "Usage", schema: usageSchema } } },
   { method: "get", path: "/api/quota-status", tag: "quota", auth: "session", summary: "Whether the user may post now", responses: { 200: { description: "Quota", schema: quotaStatusSchema } } },
+  {
+    method: "get", path: "/api/yearly-analytics", tag: "quota", auth: "session", summary: "This year's totals against the plan's yearly targets, and a projection",
+    responses: { 200: { description: "Year to date", schema: z.looseObject({ yearToDate: z.looseObject({ totalPosts: z.number() }), yearEndProjection: z.looseObject({ posts: z.number() }) }) } },
+  },
   { method: "get", path: "/api/analytics", tag: "quota", auth: "session", summary: "Reach and engagement of published posts", responses: { 200: { description: "Totals and per platform", schema: analyticsSchema } } },
   {
     method: "post", path: "/api/cycle-notify", tag: "operator", auth: "operator", summary: "Send the cycle-ending e-mails now", body: emptyBody,

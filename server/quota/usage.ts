@@ -8,6 +8,7 @@ import { closeCycleIfDue, type CloseDeps } from "./close.ts";
 import { currentCycle, type Cycle } from "./cycle.ts";
 import { readLedger } from "./ledger.ts";
 import { planLimits, type PlanLimits } from "./plans.ts";
+import { engagementRate, targetsFor, type Targets } from "./targets.ts";
 import { analyticsByPlatform, countPostsByOutcome, hasFetchedAnalytics, type PostCounts, type PlatformTotals } from "./queries.ts";
 
 interface Allocation {
@@ -57,21 +58,62 @@ export async function quotaStatus(deps: CloseDeps, user: User, now: Date) {
   return formatQuotaStatus(await allocation(deps, user, now));
 }
 
-export function formatAnalytics(platforms: PlatformTotals[], hasRealData: boolean) {
+/** { current, target, percentage } for the client's goal bars; the percentage is capped at 100. */
+export function progress(current: number, target: number) {
+  return { current, target, percentage: target > 0 ? Math.min(100, Math.round((current / target) * 100)) : 0 };
+}
+
+/**
+ * The Analytics page (CLIENT.md §5): every figure it dereferences, targets
+ * > 0, engagement as a percent of reach (the raw count is `engagements`).
+ * Conversions: no platform reports them to us yet, so 0.
+ */
+export function formatAnalytics(platforms: PlatformTotals[], hasRealData: boolean, targets: Targets) {
   const sum = (k: "posts" | "reach" | "engagement" | "impressions") => platforms.reduce((n, p) => n + p[k], 0);
+  const reach = sum("reach");
+  const engagements = sum("engagement");
+  const conversions = 0;
+  // Each platform's share of the reach target; performance is how much of its share it reached.
+  const reachShare = targets.reach / Math.max(1, platforms.length);
   return {
     totalPosts: sum("posts"),
-    reach: sum("reach"),
-    engagement: sum("engagement"),
+    targetPosts: targets.posts,
+    reach,
+    targetReach: targets.reach,
+    engagement: engagementRate(engagements, reach),
+    targetEngagement: targets.engagementRate,
+    engagements,
     impressions: sum("impressions"),
-    platformBreakdown: platforms.map((p) => ({ platform: p.platform, posts: p.posts, reach: p.reach, engagement: p.engagement })),
+    conversions,
+    targetConversions: targets.conversions,
+    platformBreakdown: platforms.map((p) => ({
+      platform: p.platform,
+      posts: p.posts,
+      reach: p.reach,
+      engagement: engagementRate(p.engagement, p.reach),
+      engagements: p.engagement,
+      performance: progress(p.reach, reachShare).percentage,
+    })),
+    goalProgress: {
+      posts: progress(sum("posts"), targets.posts),
+      reach: progress(reach, targets.reach),
+      engagement: progress(engagementRate(engagements, reach), targets.engagementRate),
+      conversions: progress(conversions, targets.conversions),
+    },
     hasRealData,
   };
 }
 
-export async function analytics(deps: CloseDeps, user: User) {
-  const [platforms, real] = await Promise.all([analyticsByPlatform(deps.db, user.id), hasFetchedAnalytics(deps.db, user.id)]);
-  return formatAnalytics(platforms, real);
+/** The current cycle's published posts (all time without a subscription) against the cycle's targets. */
+export async function analytics(deps: CloseDeps, user: User, now: Date) {
+  const cycle = currentCycle(user, now, deps.config);
+  const range = cycle && { from: cycle.start, to: cycle.end };
+  const [platforms, real, targets] = await Promise.all([
+    analyticsByPlatform(deps.db, user.id, range),
+    hasFetchedAnalytics(deps.db, user.id),
+    targetsFor(deps, user),
+  ]);
+  return formatAnalytics(platforms, real, targets);
 }
 
 /** The contracts of the formatters above (OpenAPI, server/http/contract.ts). */
@@ -89,11 +131,21 @@ export const usageSchema = z.strictObject({
   cycleEnd: isoDate.nullable(),
 });
 export const quotaStatusSchema = z.strictObject({ withinLimits: z.boolean(), remainingPosts: z.number().int(), cycleEnd: isoDate.nullable() });
+const goal = z.strictObject({ current: z.number(), target: z.number(), percentage: z.number() });
 export const analyticsSchema = z.strictObject({
   totalPosts: z.number().int(),
+  targetPosts: z.number(),
   reach: z.number(),
+  targetReach: z.number(),
   engagement: z.number(),
+  targetEngagement: z.number(),
+  engagements: z.number(),
   impressions: z.number(),
-  platformBreakdown: z.array(z.strictObject({ platform: z.enum(PLATFORMS), posts: z.number().int(), reach: z.number(), engagement: z.number() })),
+  conversions: z.number(),
+  targetConversions: z.number(),
+  platformBreakdown: z.array(
+    z.strictObject({ platform: z.enum(PLATFORMS), posts: z.number().int(), reach: z.number(), engagement: z.number(), engagements: z.number(), performance: z.number() }),
+  ),
+  goalProgress: z.strictObject({ posts: goal, reach: goal, engagement: goal, conversions: goal }),
   hasRealData: z.boolean(),
 });

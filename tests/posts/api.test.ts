@@ -257,7 +257,7 @@ describe("posts API", () => {
 
     const auto = await u.client.post("/api/auto-post", {});
     assert.equal(auto.status, 200);
-    assert.deepEqual(Object.keys(auto.body).sort(), ["errors", "message", "postsFailed", "postsProcessed", "postsPublished", "success"]);
+    assert.deepEqual(Object.keys(auto.body).sort(), ["connectionRepairs", "errors", "message", "postsFailed", "postsProcessed", "postsPublished", "success"]);
     assert.equal(auto.body.postsProcessed, 4);
     assert.equal(auto.body.postsPublished, 3);
     assert.equal(auto.body.postsFailed, 1);

@@ -45,7 +45,11 @@ describe("quota endpoints", () => {
     const status = await client.get("/api/quota-status");
     assert.deepEqual(status.body, { withinLimits: false, remainingPosts: 0, cycleEnd: null });
     const analytics = await client.get("/api/analytics");
-    assert.deepEqual(analytics.body, { totalPosts: 0, reach: 0, engagement: 0, impressions: 0, platformBreakdown: [], hasRealData: false });
+    const { targetPosts, targetReach, targetEngagement, targetConversions, goalProgress, ...figures } = analytics.body;
+    assert.deepEqual(figures, { totalPosts: 0, reach: 0, engagement: 0, engagements: 0, impressions: 0, conversions: 0, platformBreakdown: [], hasRealData: false });
+    // Targets are never 0 (the client divides by them): the starter plan's stand in without a plan.
+    assert.ok([targetPosts, targetReach, targetEngagement, targetConversions].every((t) => typeof t === "number" && t > 0));
+    assert.equal(goalProgress.posts.percentage, 0);
   });
 
   it("with a plan: the ledger, this cycle's posts and the plan's limits", async () => {
@@ -83,14 +87,22 @@ describe("quota endpoints", () => {
     const status = await client.get("/api/quota-status");
     assert.deepEqual(status.body, { withinLimits: true, remainingPosts: 23, cycleEnd: "2026-12-01T00:00:00.000Z" });
     const analytics = await client.get("/api/analytics");
-    assert.deepEqual(analytics.body, {
+    const { goalProgress: _progress, ...body } = analytics.body;
+    // Engagement is a percent of reach (the client shows it as a rate); the count is `engagements`.
+    assert.deepEqual(body, {
       totalPosts: 3,
+      targetPosts: 27,
       reach: 170,
-      engagement: 17,
+      targetReach: 15_000,
+      engagement: 10,
+      targetEngagement: 5,
+      engagements: 17,
       impressions: 410,
+      conversions: 0,
+      targetConversions: 75,
       platformBreakdown: [
-        { platform: "facebook", posts: 2, reach: 150, engagement: 15 },
-        { platform: "x", posts: 1, reach: 20, engagement: 2 },
+        { platform: "facebook", posts: 2, reach: 150, engagement: 10, engagements: 15, performance: 2 },
+        { platform: "x", posts: 1, reach: 20, engagement: 10, engagements: 2, performance: 0 },
       ],
       hasRealData: true,
     });
