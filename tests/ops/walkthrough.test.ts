@@ -98,6 +98,7 @@ describe("README: first ten minutes", () => {
       () => shell.exitCode !== null,
     ).catch((e) => assert.fail(`${e.message}\n--- walkthrough output:\n${out}\n--- server:\n${serverOutput.slice(-3000)}`));
     assert.match(out, /"user":\{[^}]*"email":"owner@example.com"/, "signed up");
+    assert.match(out, /"email":"owner@example.com","phone":"\+61400000000","phoneVerified":true/, "the same cookie session verified the phone");
     assert.match(out, /"plan":"starter"/, "the gift certificate granted a plan");
 
     if (!noBrowser) {
