@@ -23,6 +23,7 @@ import { healthRoutes } from "./http/health.ts";
 import { contractRoutes } from "./http/contract.ts";
 import { requestLogging } from "./http/request-log.ts";
 import { metricsRoutes } from "./ops/metrics.ts";
+import { requireOpsToken } from "./http/ops-auth.ts";
 import { createSandbox } from "./platforms/sandbox/index.ts";
 import { canonicalLoopbackPages, jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
 import { spaRoutes } from "./http/spa.ts";
@@ -48,7 +49,12 @@ export function createApp(deps: Deps): App {
   app.use(metricsRoutes(deps));
   app.use(contractRoutes());
   // The fake platforms, before the JSON-only guard: OAuth token endpoints and consent forms are form-encoded.
-  if (config.platforms.mode === "sandbox") app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl, stripeWebhookSecret: config.billing.webhookSecret }).router);
+  if (config.platforms.mode === "sandbox") {
+    // In production (ALLOW_SANDBOX_IN_PRODUCTION=true) the control API would let anyone change what every
+    // user's "platform" does: operators only (OPS_TOKEN; without one it answers 404). Open in development and tests.
+    if (config.production) app.use("/sandbox/_control", requireOpsToken(deps));
+    app.use("/sandbox", createSandbox({ clock: deps.clock, appUrl: config.publicUrl, stripeWebhookSecret: config.billing.webhookSecret }).router);
+  }
   // The one hole in the Origin and JSON guards: exactly POST /api/webhooks/stripe (raw body, signature-checked).
   app.use(stripeWebhookRoutes(deps));
 

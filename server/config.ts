@@ -2,6 +2,7 @@
 // server reads process.env: tests build a Config from their own variables.
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { join, resolve } from "node:path";
 import cron from "node-cron";
 import { z } from "zod";
@@ -100,7 +101,6 @@ const envSchema = z.object({
   SANDBOX_PORT: int(5055),
   PLATFORM_HTTP_TIMEOUT_MS: int(20_000, 100),
   FACEBOOK_GRAPH_VERSION: z.string().regex(/^v\d+\.\d+$/, "must look like v21.0").default("v21.0"),
-  LINKEDIN_API_VERSION: z.string().regex(/^\d{6}$/, "must be YYYYMM").default("202510"),
   // Payments (server/billing): Stripe, or the sandbox's imitation of it when no secret key is set.
   STRIPE_SECRET_KEY: optionalText.refine((v) => v === undefined || /^(sk|rk)_(test|live)_/.test(v), {
     message: "must be a Stripe secret key (sk_test_… or sk_live_…)",
@@ -120,6 +120,21 @@ const envSchema = z.object({
   LLM_MODEL: z.string().default("gpt-4o-mini"),
   LLM_TIMEOUT_MS: int(30_000, 100),
   LLM_MAX_ATTEMPTS: int(2, 1),
+  // Unset: computed from the date (see platforms/linkedin-version.ts), so it never silently expires.
+  LINKEDIN_API_VERSION: optionalText.refine((v) => v === undefined || /^\d{6}$/.test(v), { message: "must be YYYYMM" }),
+  // Media a post points at (the guarded fetcher, server/media/fetch.ts).
+  MEDIA_MAX_IMAGE_MB: int(8, 1),
+  MEDIA_MAX_VIDEO_MB: int(512, 1),
+  MEDIA_FETCH_TIMEOUT_SECONDS: int(300, 1),
+  // Comma-separated URL prefixes fetched even though not public; sandbox mode adds its own /_media/.
+  MEDIA_FETCH_ALLOW: optionalText,
+  // Operator alerts (a platform paused for everyone: credits, app secret, API version).
+  OPS_EMAIL: optionalText,
+  // LinkedIn Pages (organization posting): needs LinkedIn's Community Management API product.
+  LINKEDIN_PAGES: bool(false),
+  // How long a client may take to send its headers, and its whole request (body included).
+  HTTP_HEADERS_TIMEOUT_MS: int(15_000, 1000),
+  HTTP_REQUEST_TIMEOUT_MS: int(30_000, 1000),
 });
 
 function isTimeZone(tz: string): boolean {
@@ -195,10 +210,39 @@ function devSecrets(dataDir: string): { sessionSecret: string; tokenKey: string 
   return secrets;
 }
 
-function parseTrustProxy(v: string | undefined): boolean | number | string {
+// What Express's `trust proxy` (proxy-addr) accepts by name, besides addresses and subnets.
+const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+const TRUST_PROXY_HELP =
+  "set the number of proxies in front of the server (TRUST_PROXY=1 behind one proxy such as nginx or Replit's) or their addresses/subnets (TRUST_PROXY=loopback or 10.0.0.0/8,fd00::/8)";
+
+function isProxyEntry(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, prefix, extra] = entry.split("/");
+  const family = isIP(address ?? "");
+  if (!family || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  // A prefix length, or (IPv4 only) a netmask such as 255.255.0.0.
+  if (/^\d{1,3}$/.test(prefix)) return Number(prefix) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(prefix) === 4;
+}
+
+/**
+ * TRUST_PROXY decides where client addresses (every per-IP limit) come from.
+ * `true` trusts every hop, so the client picks its own address with
+ * X-Forwarded-For: refused in production, with what to set instead.
+ */
+function parseTrustProxy(v: string | undefined, production: boolean): boolean | number | string {
   if (v === undefined || v === "false") return false;
-  if (v === "true") return true;
-  return /^\d+$/.test(v) ? Number(v) : v;
+  if (v === "true") {
+    if (production) {
+      throw new ConfigError(`TRUST_PROXY=true lets every client choose its own IP address (X-Forwarded-For), which defeats the per-IP limits: ${TRUST_PROXY_HELP}`);
+    }
+    return true;
+  }
+  if (/^\d+$/.test(v)) return Number(v);
+  const entries = v.split(",").map((e) => e.trim());
+  if (entries.some((e) => !isProxyEntry(e))) throw new ConfigError(`TRUST_PROXY: "${v}" is neither a hop count nor a list of addresses/subnets; ${TRUST_PROXY_HELP}`);
+  return entries.join(",");
 }
 
 function parsePreviousKeys(text: string | undefined): Map<number, Buffer> {
@@ -280,7 +324,7 @@ function buildConfig(e: z.infer<typeof envSchema>) {
     allowedOrigins: allowedOrigins(new URL(publicUrl), production),
     dataDir,
     staticDir: e.STATIC_DIR ? resolve(e.STATIC_DIR) : undefined,
-    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    trustProxy: parseTrustProxy(e.TRUST_PROXY, production),
     logLevel: e.LOG_LEVEL,
     opsToken: e.OPS_TOKEN,
     database: { url: e.DATABASE_URL, embeddedDir: join(dataDir, "pglite") },
@@ -306,6 +350,7 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       versions,
       timeoutMs: e.PLATFORM_HTTP_TIMEOUT_MS,
       sandbox: { url: sandboxUrl, port: e.SANDBOX_PORT },
+      linkedinPages: e.LINKEDIN_PAGES,
     },
     auth: {
       requirePhoneVerification: e.REQUIRE_PHONE_VERIFICATION,
@@ -332,6 +377,16 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       scheduleOverrides: e.JOB_SCHEDULES ? parseJobSchedules(e.JOB_SCHEDULES)! : {},
       analyticsMinutes: e.ANALYTICS_INTERVAL_MINUTES,
     },
+    media: {
+      maxBytes: { image: e.MEDIA_MAX_IMAGE_MB * 1024 * 1024, video: e.MEDIA_MAX_VIDEO_MB * 1024 * 1024 },
+      deadlineMs: e.MEDIA_FETCH_TIMEOUT_SECONDS * 1000,
+      allow: [
+        ...(e.MEDIA_FETCH_ALLOW ?? "").split(",").map((x) => x.trim()).filter(Boolean),
+        // The sandbox's sample media, only in sandbox mode: an explicit entry, not a hole.
+        ...(platformMode === "sandbox" ? [`${sandboxUrl}/_media/`] : []),
+      ],
+    },
+    opsEmail: e.OPS_EMAIL,
     publishing: {
       batchSize: e.RUNNER_BATCH_SIZE,
       leaseMs: e.RUNNER_LEASE_SECONDS * 1000,
@@ -347,6 +402,10 @@ function buildConfig(e: z.infer<typeof envSchema>) {
       reconcileSecondLookMs: e.PUBLISH_RECONCILE_SECOND_LOOK_MS,
       breakerThreshold: e.BREAKER_FAILURE_THRESHOLD,
       breakerCooldownMs: e.BREAKER_COOLDOWN_SECONDS * 1000,
+    },
+    http: {
+      headersTimeoutMs: Math.min(e.HTTP_HEADERS_TIMEOUT_MS, e.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
     },
     billing: billingConfig(e, platformMode, sandboxUrl),
     content: {

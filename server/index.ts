@@ -1,5 +1,5 @@
 // start(): config → database → migrations → app → jobs → listen; stop() in reverse.
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import type pino from "pino";
@@ -64,7 +64,18 @@ export async function start(options: StartOptions = {}): Promise<Running> {
   const { app, sessions, streams } = createApp(deps);
   const jobs = options.jobs === false ? undefined : startJobs(deps, allJobs(deps));
   const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(options.port ?? config.port, () => resolve(s));
+    const s = createServer(
+      {
+        // A client that sends its headers or body slowly (or a body shorter than its
+        // Content-Length) is cut off with 408 instead of holding a connection for Node's 5 minutes;
+        // the check runs every second (Node's default is every 30 s). Responses (SSE) are not bound by it.
+        headersTimeout: config.http.headersTimeoutMs,
+        requestTimeout: config.http.requestTimeoutMs,
+        connectionsCheckingInterval: 1000,
+      },
+      app,
+    );
+    s.listen(options.port ?? config.port, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
   log.info({ port, database: database.kind, platforms: config.platforms.mode }, "AgencyIQ listening");

@@ -136,6 +136,9 @@ export const posts = pgTable(
     platformPostId: text("platform_post_id"),
     errorLog: text("error_log"),
     analytics: jsonb("analytics"),
+    // (platforms) what the platform said beside the id (YouTube visibility, a notice for the user) and work
+    // to reuse on a retry (Instagram's container id): { containerId?, visibility?, notice? }.
+    platformState: jsonb("platform_state"),
     attemptCount: integer("attempt_count").notNull().default(0),
     nextAttemptAt: ts("next_attempt_at"),
     // The runner's lease: set when a post is claimed, fences its completion.
@@ -372,6 +375,8 @@ export const platformHealth = pgTable("platform_health", {
   openedAt: ts("opened_at"),
   retryAt: ts("retry_at"),
   updatedAt: updatedAt(),
+  // (platforms) set while the platform refuses this app itself (credits, app secret, API version): paused for everyone.
+  operatorCode: text("operator_code"),
 });
 
 export type User = typeof users.$inferSelect;

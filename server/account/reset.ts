@@ -8,6 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { passwordResetTokens, users } from "../../shared/schema.ts";
 import { hashPassword } from "../auth/passwords.ts";
+import { endLoginLockout } from "../auth/service.ts";
 import { findUserByEmail } from "../auth/queries.ts";
 import type { Deps } from "../deps.ts";
 import { badRequest } from "../http/errors.ts";
@@ -82,6 +83,8 @@ export async function resetPassword(deps: Deps, input: { token: string; email: s
     await tx.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, used.userId));
     // Whoever knew the old password (or held a session with it) is out.
     await tx.execute(sql`delete from sessions where (sess::jsonb ->> 'userId') = ${String(used.userId)}`);
+    // And the owner, who proved the account through the reset, is no longer locked out of login.
+    await endLoginLockout(tx, used.userId);
     return used.userId;
   });
   if (userId === undefined) throw invalidLink();

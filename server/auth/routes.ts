@@ -7,6 +7,7 @@ import { destroySession, logIn, publicSessionId, saveSession } from "../http/ses
 import { countActiveConnections } from "../connections/queries.ts";
 import { phoneField } from "../onboarding/phone.ts";
 import { accountOf, requireUser } from "./middleware.ts";
+import { knownDevice, rememberDevice } from "./device.ts";
 import { formatSessionUser, formatUser, sessionUserSchema, userSchema } from "./format.ts";
 import { successOnly, type ApiRoute } from "../http/openapi.ts";
 import { findUserById } from "./queries.ts";
@@ -73,8 +74,9 @@ export function authRoutes(deps: Deps): Router {
 
   r.post("/api/auth/login", async (req, res) => {
     const body = parseBody(loginBody, req);
-    const user = await login(deps, body, req.ip ?? "unknown");
+    const user = await login(deps, body, req.ip ?? "unknown", (userId) => knownDevice(req, deps.config, userId));
     await logIn(req, user.id, deps.clock.now());
+    rememberDevice(req, res, deps.config, user.id);
     res.json({ user: formatUser(user) });
   });
 

@@ -1,5 +1,6 @@
 // Signup and login rules. Limits are counted in PostgreSQL so they hold across processes.
 import type { User } from "../../shared/schema.ts";
+import type { DbOrTx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
 import { conflict, HttpError, safeError, tooManyRequests } from "../http/errors.ts";
 import { clearBucket, consume, releaseHit } from "../http/rate-limit.ts";
@@ -86,10 +87,30 @@ export interface LoginInput {
 
 const INVALID = () => new HttpError(401, "invalid_credentials", "Invalid credentials");
 
-export async function login(deps: Deps, input: LoginInput, ip: string): Promise<User> {
+/** The account's failed-login bucket: one per account, whether it is named by email or phone. */
+export const accountLoginBucket = (userId: number) => `login:acct:user:${userId}`;
+
+/** Ends an account's lock-out for browsers it does not know yet (e.g. after a password reset). */
+export async function endLoginLockout(db: DbOrTx, userId: number): Promise<void> {
+  await clearBucket(db, accountLoginBucket(userId));
+}
+
+/**
+ * Checks a login. `device(userId)` names the browser's known device for that
+ * account, if any (device.ts): its attempts are counted per device, so failures
+ * from elsewhere cannot lock the owner's browser out. Everyone else shares the
+ * account's bucket, whichever identifier (email or phone) they use.
+ */
+export async function login(deps: Deps, input: LoginInput, ip: string, device: (userId: number) => string | undefined = () => undefined): Promise<User> {
   const now = deps.clock.now();
-  const identifier = input.email ? `email:${input.email}` : `phone:${input.phone}`;
-  const accountBucket = `login:acct:${identifier}`;
+  const user = input.email ? await findUserByEmail(deps.db, input.email) : await findUserByPhone(deps.db, input.phone!);
+  const knownDevice = user ? device(user.id) : undefined;
+  // An unknown account is counted by what was typed, so the answers are alike either way.
+  const accountBucket = knownDevice
+    ? `login:device:${knownDevice}`
+    : user
+      ? accountLoginBucket(user.id)
+      : `login:acct:${input.email ? `email:${input.email}` : `phone:${input.phone}`}`;
   const ipBucket = `login:ip:${ip}`;
   // Every attempt is counted atomically BEFORE the password is checked, so
   // parallel attempts cannot all pass a "count, then record" check; a
@@ -102,7 +123,6 @@ export async function login(deps: Deps, input: LoginInput, ip: string): Promise<
     throw tooManyRequests("Too many failed login attempts; try again in 15 minutes", 15 * 60);
   }
 
-  const user = input.email ? await findUserByEmail(deps.db, input.email) : await findUserByPhone(deps.db, input.phone!);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? DUMMY_HASH);
   if (!user || !ok) {
     deps.log.info({ ip }, "Login failed");

@@ -7,6 +7,7 @@ import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
 import { HttpError } from "../http/errors.ts";
 import { limitConnectionChecks } from "./verify.ts";
+import { sameOriginOnly } from "../http/security.ts";
 import { platformParam, platformPathSchema } from "./platform-param.ts";
 import { z } from "zod";
 import type { ApiRoute } from "../http/openapi.ts";
@@ -25,7 +26,8 @@ export function checkRoutes(deps: Deps): Router {
 
   const limit = (userId: number) => limitConnectionChecks(deps, userId);
 
-  r.get("/api/check-connection", mustBeUser, async (req, res) => {
+  // A GET with effect (it calls the platforms and may refresh tokens): never from another site.
+  r.get("/api/check-connection", sameOriginOnly(deps.config.publicOrigin), mustBeUser, async (req, res) => {
     const userId = accountOf(req).id;
     await limit(userId);
     const { result, needsReconnect } = await checkUserConnections(deps, userId);

@@ -8,6 +8,7 @@ import type { Platform } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
 import { HttpError, safeError } from "../http/errors.ts";
 import { parseBody, parseQuery } from "../http/validate.ts";
+import { safeLine } from "../http/schemas.ts";
 import { saveSession } from "../http/session.ts";
 import { PlatformError } from "../platforms/errors.ts";
 import { resumePausedPosts } from "../posts/complete.ts";
@@ -29,11 +30,21 @@ declare module "express-session" {
   }
 }
 
-const startQuery = z.object({
-  force_reauth: z.enum(["true", "false"]).optional(),
-  mode: z.enum(["popup", "redirect"]).optional(),
-});
-const chooseBody = z.strictObject({ pageId: z.string().min(1).max(100) });
+// The platform's answer (code, state, error…) belongs to /auth/<p>/callback: on the
+// start path passport would act on it (an `error` other than access_denied is
+// thrown as a 500, a `code` would be exchanged), so it is refused here.
+const CALLBACK_ONLY = ["code", "state", "error", "error_description", "error_uri", "error_reason"] as const;
+const startQuery = z
+  .looseObject({
+    force_reauth: z.enum(["true", "false"]).optional(),
+    mode: z.enum(["popup", "redirect"]).optional(),
+  })
+  .superRefine((q, ctx) => {
+    for (const key of CALLBACK_ONLY) {
+      if (key in q) ctx.addIssue({ code: "custom", path: [key], message: "belongs to the callback, not to the start of a connection" });
+    }
+  });
+const chooseBody = z.strictObject({ pageId: safeLine(100).min(1) });
 
 /** Names the cause of a failed callback for the log and the failure redirect; never includes a secret. */
 function failureCause(req: Request, err: unknown, info: unknown): string {
@@ -56,8 +67,8 @@ export function connectRoutes(deps: Deps): Router {
   const passport = createConnectPassport(deps);
   const origin = deps.config.publicOrigin;
 
-  function finish(req: Request, res: Response, platform: Platform, ok: boolean, reason?: string) {
-    const mode = req.session?.connectModes?.[platform] ?? "popup";
+  function finish(req: Request, res: Response, platform: Platform, ok: boolean, reason?: string, modeNow?: Mode) {
+    const mode = modeNow ?? req.session?.connectModes?.[platform] ?? "popup";
     const next = ok ? `/connect?connected=${platform}` : `/connect?error=${platform}${reason ? `&reason=${encodeURIComponent(reason)}` : ""}`;
     if (mode === "redirect") return res.redirect(302, next);
     const name = deps.platforms[platform].displayName;
@@ -69,17 +80,19 @@ export function connectRoutes(deps: Deps): Router {
     });
   }
 
-  function fail(req: Request, res: Response, platform: Platform, reason: string) {
+  function fail(req: Request, res: Response, platform: Platform, reason: string, modeNow?: Mode) {
     deps.log.warn({ userId: req.session?.userId, platform, reason }, `OAuth failed ${platform}: ${reason}`);
-    finish(req, res, platform, false, reason);
+    finish(req, res, platform, false, reason, modeNow);
   }
 
   async function startFlow(req: Request, res: Response, next: NextFunction) {
     const platform = platformParam(req);
     const query = parseQuery(startQuery, req);
-    req.session.connectModes = { ...req.session.connectModes, [platform]: query.mode ?? "popup" };
-    if (!req.session.userId) return fail(req, res, platform, "login_required");
-    if (!deps.platforms[platform].enabled) return fail(req, res, platform, "platform_disabled");
+    const mode = query.mode ?? "popup";
+    // Decided before the session is touched: an anonymous visitor must not make us store a session row.
+    if (!req.session.userId) return fail(req, res, platform, "login_required", mode);
+    if (!deps.platforms[platform].enabled) return fail(req, res, platform, "platform_disabled", mode);
+    req.session.connectModes = { ...req.session.connectModes, [platform]: mode };
     passport.authenticate(strategyName(platform), { session: false, forceReauth: query.force_reauth === "true" } as never)(req, res, next);
   }
   r.get("/auth/:platform", startFlow);

@@ -23,6 +23,7 @@ import {
   VALIDATE_EVERY_MS,
   warnExpiry,
 } from "./token-state.ts";
+import { pauseForOperator } from "../posts/operator.ts";
 
 export type CheckOutcome = "refreshed" | "validated" | "scheduled" | "needs_reconnect" | "failed" | "skipped";
 
@@ -142,6 +143,8 @@ export async function checkConnection(deps: Deps, claimed: PlatformConnection, o
       if (marked) await announceReconnect(deps, row, message);
       return { outcome: marked ? "needs_reconnect" : "skipped", warned };
     }
+    // Our app refused (secret, credits, API version): the platform pauses for everyone; this user is not at fault.
+    if (c.operator) await pauseForOperator(deps, row.platform, c);
     await recordFailure(deps.db, row, `${c.code}: ${c.message}`, now, c.retryAt);
     deps.log.warn({ userId: row.userId, platform: row.platform, error: c.code }, "Connection validation failed; will retry");
     return { outcome: "failed", warned };

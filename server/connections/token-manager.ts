@@ -19,7 +19,8 @@ import type { Deps } from "../deps.ts";
 import { safeError } from "../http/errors.ts";
 import { TokenDecryptionError } from "./vault.ts";
 import { countRefresh } from "../ops/metrics.ts";
-import type { ConnectionCredentials } from "../platforms/types.ts";
+import type { ConnectionCredentials, ErrorClassification } from "../platforms/types.ts";
+import { pauseForOperator } from "../posts/operator.ts";
 import { credentialsOf, findActiveConnection } from "./service.ts";
 import { announceReconnect, markNeedsReconnect, nextCheckAt, noticeRecheckAt, phoneOf, recordFailure } from "./token-state.ts";
 
@@ -104,7 +105,7 @@ async function boundLock(deps: Deps, tx: Tx): Promise<void> {
   }
 }
 
-type Locked = RefreshResult & { announce?: string };
+type Locked = RefreshResult & { announce?: string; operator?: ErrorClassification };
 
 /** PostgreSQL: one transaction holding the row lock. Embedded: no transaction (see the header). */
 function underLock(deps: Deps, fn: (tx: DbOrTx) => Promise<Locked>): Promise<Locked> {
@@ -156,10 +157,12 @@ async function refreshLocked(deps: Deps, id: number, o: RefreshOptions): Promise
       deps.log.error({ error: safeError(err), connectionId: id }, "Reconnect notice failed"),
     );
   }
+  // Our app's credentials refused (invalid_client): the platform pauses for everyone; no user is told to reconnect.
+  if (result.kind === "failed" && result.operator) await pauseForOperator(deps, result.connection.platform, result.operator);
   if (result.kind === "failed") {
     deps.log.warn({ userId: result.connection.userId, platform: result.connection.platform, error: result.message, retryAt: result.retryAt }, "Token refresh failed; will retry");
   }
-  const { announce: _a, ...plain } = result as Locked & { announce?: string };
+  const { announce: _a, operator: _o, ...plain } = result as Locked;
   return plain as RefreshResult;
 }
 
@@ -186,7 +189,7 @@ async function refreshRow(deps: Deps, tx: DbOrTx, row: PlatformConnection, now: 
     if (c.kind === "auth_revoked") return reconnect(`${adapter.displayName} refused to renew the access (${c.code})`);
     const message = `${c.code}: ${c.message}`;
     const retryAt = await recordFailure(tx, row, message, now, c.retryAt);
-    return { kind: "failed", connection: { ...row, failureCount: row.failureCount + 1, lastError: message, nextCheckAt: retryAt }, message, retryAt, stillValid: !expired(row, now) };
+    return { kind: "failed", connection: { ...row, failureCount: row.failureCount + 1, lastError: message, nextCheckAt: retryAt }, message, retryAt, stillValid: !expired(row, now), ...(c.operator ? { operator: c } : {}) };
   }
   const stored = { refreshToken: tokens.refreshToken ?? null, expiresAt: tokens.expiresAt, refreshTokenExpiresAt: tokens.refreshTokenExpiresAt };
   const [updated] = await tx

@@ -76,6 +76,23 @@ export const safePaths: RequestHandler = (req, res, next) => {
 };
 
 /**
+ * For the few GETs that change something (they predate us and the client calls
+ * them with GET): refused when a browser says the request comes from another
+ * site, because SameSite=Lax cookies ride along on top-level navigations.
+ * Browsers say so in Sec-Fetch-Site (same-origin from our page, none when the
+ * user typed the address); older ones only in Referer. A request with neither
+ * is not a browser's and carries no ambient cookie.
+ */
+export function sameOriginOnly(publicOrigin: string): RequestHandler {
+  return (req, res, next) => {
+    const site = req.get("sec-fetch-site");
+    const refused = site !== undefined ? site !== "same-origin" && site !== "none" : ![undefined, publicOrigin].includes(refererOrigin(req.get("referer")));
+    if (refused) return sendError(res, new HttpError(403, "forbidden_origin", "Cross-site request refused"));
+    next();
+  };
+}
+
+/**
  * Development only: the browser pages of the connect flow (/connect, /auth/…) on
  * the other loopback spelling of PUBLIC_URL are sent to PUBLIC_URL itself. OAuth
  * redirect URIs name PUBLIC_URL and cookies belong to one host name, so a flow

@@ -7,21 +7,27 @@ import type { Deps } from "../deps.ts";
 import { badRequest, conflict } from "../http/errors.ts";
 import { deactivateConnections, revokeAtPlatforms, type RevocationReport } from "../connections/service.ts";
 import { removeUnsentPostsOfUser } from "../posts/service.ts";
-import { checkCode } from "./verification.ts";
+import { checkCode, type Checker } from "./verification.ts";
 import { isUniqueViolation } from "../db/index.ts";
 import { announceSubscriptionChange } from "../subscription/events.ts";
 
 const phoneTaken = () => conflict("phone_taken", "This phone number belongs to another account");
 
-export async function updatePhone(deps: Deps, user: User, input: { email: string; newPhone: string; verificationCode: string }): Promise<User> {
+export async function updatePhone(
+  deps: Deps,
+  user: User,
+  input: { email: string; newPhone: string; verificationCode: string },
+  who: Checker,
+): Promise<User> {
   if (input.email !== user.email.toLowerCase()) {
     throw badRequest("email_mismatch", "email does not match the logged-in account", [{ path: "email", message: "must be your account's email" }]);
   }
   if (input.newPhone === user.phone) throw badRequest("same_phone", "This is already your phone number");
-  // Checked before the code so a taken number does not burn the user's code.
+  // The code (and its limits) first: only someone who holds the number learns
+  // whether another account has it — otherwise this answer enumerates numbers.
+  await checkCode(deps, input.newPhone, input.verificationCode, who);
   // A holder that never proved the number loses it to this verified claim.
   if ((await findUserByPhone(deps.db, input.newPhone))?.phoneVerifiedAt) throw phoneTaken();
-  await checkCode(deps, input.newPhone, input.verificationCode);
   const now = deps.clock.now();
   try {
     const { updated, released } = await deps.db.transaction(async (tx) => {

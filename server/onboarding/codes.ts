@@ -16,6 +16,9 @@ export const CODE_RULES = {
   // Protects the SMS budget from one address pumping many numbers.
   sendsPerIpPerHour: 50,
   failedChecksPerPhonePerDay: 100,
+  // Who checks: one address or one browser session cannot guess across many numbers.
+  failedChecksPerIpPerHour: 50,
+  failedChecksPerSessionPerHour: 10,
 } as const;
 
 export const HOUR_MS = 60 * 60 * 1000;
@@ -34,3 +37,5 @@ export function codeHasher(serverSecret: string): (phone: string, code: string) 
 export const sendBucket = (phone: string) => `code:send:phone:${phone}`;
 export const sendIpBucket = (ip: string) => `code:send:ip:${ip}`;
 export const failBucket = (phone: string) => `code:fail:phone:${phone}`;
+export const checkIpBucket = (ip: string) => `code:check:ip:${ip}`;
+export const checkSessionBucket = (sessionId: string) => `code:check:session:${sessionId}`;

@@ -7,6 +7,7 @@ import { findUserById, markPhoneVerified } from "../auth/queries.ts";
 import type { Deps } from "../deps.ts";
 import { logIn } from "../http/session.ts";
 import { parseBody } from "../http/validate.ts";
+import { safeLine } from "../http/schemas.ts";
 import { cancelSubscription, updatePhone } from "./account.ts";
 import { cancelPaymentAtPeriodEnd } from "../billing/cancel.ts";
 import { cancellationSchema, formatCancellation, formatRedemption, redemptionSchema } from "./format.ts";
@@ -24,7 +25,7 @@ const verifyCodeBody = z.strictObject({ phone: phoneField, code });
 const updatePhoneBody = z.strictObject({ email, newPhone: phoneField, verificationCode: code });
 // The redeem form always sends all four; its optional phone left empty is "".
 const absentWhenEmpty = <S extends z.ZodType>(field: S) => z.union([z.literal("").transform(() => undefined), field]).optional();
-const giftCode = z.string().min(1, "is required").max(100);
+const giftCode = safeLine(100).min(1, "is required");
 const redeemBody = z.strictObject({
   code: giftCode,
   email: absentWhenEmpty(email),
@@ -41,6 +42,7 @@ const loggedInRedeemBody = z.strictObject({
 const emptyBody = z.strictObject({});
 
 const ipOf = (req: Request) => req.ip ?? "unknown";
+const checkerOf = (req: Request) => ({ ip: ipOf(req), sessionId: req.sessionID ?? "none" });
 
 export function onboardingRoutes(deps: Deps): Router {
   const r = Router();
@@ -56,7 +58,7 @@ export function onboardingRoutes(deps: Deps): Router {
   for (const path of ["/api/verify-code", "/verify-code"]) {
     r.post(path, async (req, res) => {
       const body = parseBody(verifyCodeBody, req);
-      await checkCode(deps, body.phone, body.code);
+      await checkCode(deps, body.phone, body.code, checkerOf(req));
       // A logged-in user proving its own number makes it verified (it can then no longer be claimed).
       if (req.session.userId) await markPhoneVerified(deps.db, req.session.userId, body.phone, deps.clock.now());
       // The proof belongs to this browser session only: nobody else can sign up with the number.
@@ -67,7 +69,7 @@ export function onboardingRoutes(deps: Deps): Router {
 
   r.post("/api/update-phone", mustBeUser, async (req, res) => {
     const body = parseBody(updatePhoneBody, req);
-    const user = await updatePhone(deps, accountOf(req), body);
+    const user = await updatePhone(deps, accountOf(req), body, checkerOf(req));
     res.json({ success: true, newPhone: user.phone });
   });
 

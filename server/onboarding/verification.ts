@@ -6,9 +6,20 @@
 import { sql } from "drizzle-orm";
 import type { Deps } from "../deps.ts";
 import { HttpError, tooManyRequests } from "../http/errors.ts";
-import { consume, isLimited, recordHit } from "../http/rate-limit.ts";
+import { consume, isLimited, recordHit, releaseHit } from "../http/rate-limit.ts";
 import { SmsUnavailableError } from "../notify/sms.ts";
-import { CODE_RULES, codeHasher, DAY_MS, failBucket, generateCode, HOUR_MS, sendBucket, sendIpBucket } from "./codes.ts";
+import {
+  checkIpBucket,
+  checkSessionBucket,
+  CODE_RULES,
+  codeHasher,
+  DAY_MS,
+  failBucket,
+  generateCode,
+  HOUR_MS,
+  sendBucket,
+  sendIpBucket,
+} from "./codes.ts";
 import { checkAttempt, expireCode, newestActiveCode, replaceActiveCode } from "./code-queries.ts";
 
 export async function sendCode(deps: Deps, phone: string, ip: string, purpose = "signup"): Promise<void> {
@@ -40,13 +51,43 @@ export async function sendCode(deps: Deps, phone: string, ip: string, purpose = 
 
 type CheckOutcome = "ok" | "wrong" | "no_code" | "exhausted" | "locked";
 
+/** Who is checking: the limits on the attacker's side (the phone's own limit is the other side). */
+export interface Checker {
+  ip: string;
+  sessionId: string;
+}
+
+/**
+ * Counts the check against the caller's address and session before anything
+ * else (atomically, so parallel guesses cannot exceed them); a right code gives
+ * the hits back. Throws 429 when either is used up.
+ */
+async function limitChecker(deps: Deps, who: Checker, now: Date): Promise<() => Promise<void>> {
+  const ip = { bucket: checkIpBucket(who.ip), max: CODE_RULES.failedChecksPerIpPerHour, windowMs: HOUR_MS };
+  const session = { bucket: checkSessionBucket(who.sessionId), max: CODE_RULES.failedChecksPerSessionPerHour, windowMs: HOUR_MS };
+  if (!(await consume(deps.db, ip, now))) throw tooManyRequests("Too many code checks from this address; try again in an hour", 3600);
+  if (!(await consume(deps.db, session, now))) {
+    await releaseHit(deps.db, ip.bucket);
+    throw tooManyRequests("Too many code checks; try again in an hour", 3600);
+  }
+  return async () => {
+    await releaseHit(deps.db, ip.bucket);
+    await releaseHit(deps.db, session.bucket);
+  };
+}
+
 /**
  * Checks (and on success consumes) the newest active code of `phone`; throws
  * a 4xx HttpError when it is not accepted (the route records the proof in the
  * session, which signup requires).
+ *
+ * Only a wrong guess at a live code counts towards the phone's daily failures:
+ * checks when no code is live (never sent, expired, used, spent) guess nothing,
+ * and counting them let anyone lock a number out of verification anonymously.
  */
-export async function checkCode(deps: Deps, phone: string, code: string): Promise<void> {
+export async function checkCode(deps: Deps, phone: string, code: string, who: Checker): Promise<void> {
   const now = deps.clock.now();
+  const giveBack = await limitChecker(deps, who, now);
   const codeHash = codeHasher(deps.config.session.secret)(phone, code);
   const failures = { bucket: failBucket(phone), max: CODE_RULES.failedChecksPerPhonePerDay, windowMs: DAY_MS };
   const outcome = await deps.db.transaction(async (tx): Promise<CheckOutcome> => {
@@ -62,10 +103,10 @@ export async function checkCode(deps: Deps, phone: string, code: string): Promis
       const attempt = await checkAttempt(tx, { id: active.id, codeHash, now, maxChecks: CODE_RULES.maxChecksPerCode });
       result = attempt === undefined ? "exhausted" : attempt.matched ? "ok" : "wrong";
     }
-    if (result !== "ok") await recordHit(tx, failures.bucket, now);
+    if (result === "wrong") await recordHit(tx, failures.bucket, now);
     return result;
   });
-  if (outcome === "ok") return;
+  if (outcome === "ok") return giveBack();
   deps.log.info({ phone, outcome }, "Verification code refused");
   throw refusal(outcome);
 }

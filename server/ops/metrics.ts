@@ -42,6 +42,18 @@ export function countRunnerAttempt(platform: Platform, outcome: string): void {
   runnerAttempts.inc({ platform, outcome });
 }
 
+const analyticsFailures = new Counter({
+  name: "agencyiq_analytics_failures_total",
+  help: "Analytics fetches a platform refused, by this process, by platform and error code.",
+  labelNames: ["platform", "code"] as const,
+  registers: [processRegistry],
+});
+
+/** Called when a platform refuses a post's figures (retired metric, missing insights permission…). */
+export function countAnalyticsFailure(platform: Platform, code: string): void {
+  analyticsFailures.inc({ platform, code });
+}
+
 type Row = { platform: string; key: string; n: number };
 
 /** The families read from PostgreSQL at scrape time, registered in this app's registry. */
@@ -89,6 +101,21 @@ function databaseFamilies(deps: Deps, registers: Registry[]): void {
       );
       const oldest = lag?.oldest ? new Date(lag.oldest).getTime() : undefined;
       this.set(oldest === undefined ? 0 : Math.max(0, (now.getTime() - oldest) / 1000));
+    },
+  });
+  new Gauge({
+    name: "agencyiq_platform_paused",
+    help: "1 while a platform's breaker is not closed; reason operator:<code> (paused for everyone) or failures.",
+    labelNames: ["platform", "reason"] as const,
+    registers,
+    async collect() {
+      const breakers = rowsOf<{ platform: string; state: string; operator_code: string | null }>(
+        await deps.db.execute(sql`select platform::text, state, operator_code from platform_health order by 1`),
+      );
+      this.reset();
+      for (const b of breakers.filter((x) => x.state !== "closed")) {
+        this.set({ platform: b.platform, reason: b.operator_code ? `operator:${b.operator_code}` : "failures" }, 1);
+      }
     },
   });
 }

@@ -2,6 +2,7 @@
 // endpoint call, and turning "expires in N seconds" into dates.
 import type { Platform } from "../../shared/schema.ts";
 import type { Clock } from "../deps.ts";
+import type { MediaFetchConfig } from "../media/fetch.ts";
 import type { ApiVersions, PlatformCredentials, PlatformUrls } from "./endpoints.ts";
 import { PlatformError } from "./errors.ts";
 import type { PlatformHttp } from "./http.ts";
@@ -16,6 +17,10 @@ export interface AdapterContext {
   http: PlatformHttp;
   publicUrl: string;
   versions: ApiVersions;
+  /** The guarded fetcher's limits, for media the adapter downloads itself. */
+  media: MediaFetchConfig;
+  /** Optional capabilities the operator switches on (LinkedIn Pages needs an approved LinkedIn product). */
+  features?: { linkedinPages?: boolean };
 }
 
 export interface OAuthSpec {
@@ -112,6 +117,38 @@ export function tokensFromPassport(
 
 export function inSeconds(now: Date, seconds: number | undefined): Date | null {
   return seconds === undefined || !Number.isFinite(seconds) || seconds <= 0 ? null : new Date(now.getTime() + seconds * 1000);
+}
+
+/**
+ * The media's format as far as we can tell before downloading it ("jpeg",
+ * "png", "mp4"…): the MIME subtype, else the URL's extension; null when
+ * neither says.
+ */
+export function mediaFormat(post: { mediaUrl?: string | null; mediaType?: string | null }): string | null {
+  if (!post.mediaUrl) return null;
+  const sub = /^(?:image|video)\/([a-z0-9.+-]+)/i.exec(post.mediaType ?? "")?.[1]?.toLowerCase();
+  let ext: string | undefined;
+  try {
+    ext = /\.([a-z0-9]{2,5})$/i.exec(new URL(post.mediaUrl).pathname)?.[1]?.toLowerCase();
+  } catch {
+    ext = undefined;
+  }
+  const f = sub ?? ext ?? null;
+  return f === "jpg" ? "jpeg" : f === "quicktime" ? "mov" : f;
+}
+
+/** A named problem when the media's known format is not one the platform takes. */
+export function formatProblem(
+  platform: string,
+  post: { mediaUrl?: string | null; mediaType?: string | null },
+  accepted: Record<"image" | "video", string[]>,
+): { code: string; field: "media"; message: string } | null {
+  const kind = mediaKind(post);
+  const format = mediaFormat(post);
+  // An empty list: the adapter refuses the kind itself, with its own message.
+  if (!kind || !format || !accepted[kind].length || accepted[kind].includes(format)) return null;
+  const name = platform.charAt(0).toUpperCase() + platform.slice(1);
+  return { code: `${platform}_${kind}_format`, field: "media", message: `${name} takes ${kind}s as ${accepted[kind].join(", ").toUpperCase()}, not ${format.toUpperCase()}` };
 }
 
 export function mediaKind(post: { mediaUrl?: string | null; mediaType?: string | null }): "image" | "video" | null {

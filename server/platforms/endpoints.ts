@@ -24,8 +24,8 @@ export interface PlatformCredentials {
 export interface ApiVersions {
   /** Graph API version path segment, e.g. "v21.0". */
   graph: string;
-  /** LinkedIn-Version header, YYYYMM. */
-  linkedin: string;
+  /** LinkedIn-Version header, YYYYMM, when the operator pins one; unset: computed from the date. */
+  linkedin?: string;
 }
 
 export function liveUrls(v: ApiVersions): Record<Platform, PlatformUrls> {

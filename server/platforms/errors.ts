@@ -2,6 +2,7 @@
 // Each adapter's classifyError reads the platform's own error shapes first and
 // falls back to classifyCommon for what is the same everywhere.
 import type { ReplyHeaders } from "./http.ts";
+import { MediaFetchError } from "../media/fetch.ts";
 import type { Platform } from "../../shared/schema.ts";
 import type { ContentProblem, ErrorClassification, ErrorKind } from "./types.ts";
 
@@ -92,8 +93,13 @@ export function classifyCommon(err: unknown, now: Date): ErrorClassification {
     return { kind: "outcome_unknown", code: err.reason, message: err.message, untilDeadlineMs: err.untilDeadlineMs };
   }
   if (err instanceof PlatformUnreachableError) return { kind: "transient", code: "unreachable", message: err.message };
+  if (err instanceof MediaFetchError) {
+    // The user's URL, not the platform: retried (or failed) for this post alone.
+    return { kind: err.permanent ? "permanent" : "transient", code: "media_unavailable", message: err.message, notPlatform: true };
+  }
   if (err instanceof ContentRejectedError) {
-    return { kind: "permanent", code: err.problems[0]?.code ?? "content_rejected", message: err.message };
+    // Refused before (or instead of) any platform call: the user's content says nothing about the platform.
+    return { kind: "permanent", code: err.problems[0]?.code ?? "content_rejected", message: err.message, notPlatform: true };
   }
   if (err instanceof PlatformError) {
     return { kind: err.kind, code: err.code, message: err.message, ...(err.retryAt ? { retryAt: err.retryAt } : {}) };
@@ -101,6 +107,11 @@ export function classifyCommon(err: unknown, now: Date): ErrorClassification {
   if (err instanceof PlatformHttpError) {
     const s = err.status;
     const base = { status: s, message: err.message };
+    // Our app's own credentials refused (wrong or rotated secret): an operator problem, never the users' grants.
+    const oauthError = String((err.body as any)?.error ?? "");
+    if ((err.endpoint === "refresh" || err.endpoint === "token") && (s === 400 || s === 401) && (oauthError === "invalid_client" || oauthError === "unauthorized_client")) {
+      return { ...base, kind: "transient", code: "invalid_client", message: `${err.platform}: the platform refused our app credentials (client id or secret)`, operator: true };
+    }
     // A refused refresh (invalid_grant, X's invalid_request) means the grant is gone: reconnect.
     if (err.endpoint === "refresh" && (s === 400 || s === 401)) return { ...base, kind: "auth_revoked", code: "refresh_token_invalid" };
     if (s === 401) return { ...base, kind: "auth_revoked", code: "unauthorized" };

@@ -1,15 +1,17 @@
 // Facebook Pages: Facebook Login → 60-day user token → a Page token that does
 // not expire; posts go to the Page's feed (or photos, with an image).
-import { exchangeCodeWith, mediaKind, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { exchangeCodeWith, formatProblem, mediaKind, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { ContentRejectedError, PlatformError } from "./errors.ts";
 import { chooseFrom, classifyGraph, debugToken, insightValue, META_SPEC, pagesOf, reconnectRequired } from "./graph.ts";
 import type { ContentProblem, PlatformAdapter, PostInput } from "./types.ts";
 
 const SPEC: OAuthSpec = {
   ...META_SPEC,
-  scope: ["public_profile", "pages_show_list", "pages_manage_posts", "pages_read_engagement"],
+  // read_insights: post analytics; business_management: Pages managed through Business Manager.
+  scope: ["public_profile", "pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights", "business_management"],
 };
 const MAX_MESSAGE = 63_206;
+export const FACEBOOK_METRICS = ["post_media_view", "post_total_media_view_unique", "post_reactions_by_type_total"];
 
 export function facebookAdapter(ctx: AdapterContext): PlatformAdapter {
   const now = () => ctx.clock.now();
@@ -18,6 +20,8 @@ export function facebookAdapter(ctx: AdapterContext): PlatformAdapter {
 
   const checkContent = (post: PostInput): ContentProblem[] => {
     const problems: ContentProblem[] = [];
+    const format = formatProblem("facebook", post, { image: ["jpeg", "png", "gif", "bmp", "tiff", "webp", "heif"], video: ["mp4", "mov", "m4v", "avi", "mkv", "webm", "wmv", "3gp", "mpeg"] });
+    if (format) problems.push(format);
     const length = [...post.content].length;
     if (!post.content.trim() && !post.mediaUrl && !post.link) {
       problems.push({ code: "facebook_empty", field: "content", message: "A Facebook post needs text, a link or media" });
@@ -89,14 +93,16 @@ export function facebookAdapter(ctx: AdapterContext): PlatformAdapter {
     },
 
     async fetchAnalytics(conn, postId) {
+      // post_impressions, post_impressions_unique and post_engaged_users are retired for every version:
+      // one retired name fails the whole call (#100). Their successors: media views and unique viewers.
       const r = await ctx.http.request("insights", `${ctx.urls.api}/${postId}/insights`, {
-        query: { metric: "post_impressions,post_impressions_unique,post_engaged_users" },
+        query: { metric: FACEBOOK_METRICS.join(",") },
         bearer: conn.accessToken,
       });
       return {
-        impressions: insightValue(r.body, "post_impressions"),
-        reach: insightValue(r.body, "post_impressions_unique"),
-        engagement: insightValue(r.body, "post_engaged_users"),
+        impressions: insightValue(r.body, "post_media_view"),
+        reach: insightValue(r.body, "post_total_media_view_unique"),
+        engagement: insightValue(r.body, "post_reactions_by_type_total"),
       };
     },
 

@@ -9,6 +9,9 @@ export const META_SPEC = {
   scopeSeparator: ",",
   pkce: false,
   clientAuth: "body" as const,
+  // Facebook ignores prompt=consent: only auth_type=rerequest asks again for permissions the user declined,
+  // so a reconnect for a missing permission can fix it (on a first connect it changes nothing).
+  authorizationParams: { auth_type: "rerequest" },
 };
 
 const AUTH_SUBCODES: Record<number, string> = {
@@ -18,8 +21,38 @@ const AUTH_SUBCODES: Record<number, string> = {
   467: "token_invalid",
   492: "page_role_removed",
 };
-const RATE_CODES = new Set([4, 17, 32, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009]);
+// 341 (application limit reached) and 368 (temporarily blocked): wait, then retry.
+const RATE_CODES = new Set([4, 17, 32, 341, 368, 613, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009]);
 const HOUR = 60 * 60 * 1000;
+/** Instagram: "create a new container and try again". */
+export const NEW_CONTAINER_SUBCODES = new Set([2207001, 2207003, 2207032, 2207053]);
+/** Instagram: the container is still being processed (publishing too early). */
+export const NOT_READY = { code: 9007, subcode: 2207027 };
+
+/** Whether a Graph error asks for a fresh Instagram container (the old one must not be reused). */
+export function needsNewContainer(err: unknown): boolean {
+  if (!(err instanceof PlatformHttpError)) return false;
+  const e = (err.body as any)?.error;
+  const code = Number(e?.code);
+  return code === -1 || code === -2 || NEW_CONTAINER_SUBCODES.has(Number(e?.error_subcode));
+}
+
+/**
+ * Code 10 and 200–299 are permission errors, and only some are the user's
+ * grant: a permission the user declined or that we did not ask for is fixed
+ * by a reconnect (auth_type=rerequest); an app that lacks App Review access
+ * is the operator's problem; a missing Page role is the user's to fix in
+ * Business Manager — reconnecting fixes neither, so neither is auth_revoked.
+ */
+function classifyPermission(message: string, base: { status: number; message: string }): ErrorClassification {
+  if (/application does not have (the capability|permission)|app review|advanced access/i.test(message)) {
+    return { ...base, kind: "transient", code: "app_permission", operator: true };
+  }
+  if (/hasn't authorized|has not authorized|requires [\w, ]*permission|missing permission|permission.*(declined|not granted)/i.test(message)) {
+    return { ...base, kind: "auth_revoked", code: "permission_missing" };
+  }
+  return { ...base, kind: "permanent", code: "permission_denied", message: `${base.message} (check your role on the Page, e.g. in Business Manager)` };
+}
 
 export function classifyGraph(err: unknown, now: Date): ErrorClassification {
   if (!(err instanceof PlatformHttpError)) return classifyCommon(err, now);
@@ -28,8 +61,19 @@ export function classifyGraph(err: unknown, now: Date): ErrorClassification {
   const sub = Number(e?.error_subcode);
   const base = { status: err.status, message: err.message };
   if (!Number.isFinite(code)) return classifyCommon(err, now);
+  // debug_token is called with our app token (id|secret): a 190 there is our secret refused, not the
+  // user's token (an invalid user token answers 200 with is_valid false) — never a reason to reconnect.
+  if (err.endpoint === "debug_token" && code === 190) {
+    return { ...base, kind: "transient", code: "invalid_client", message: `${err.platform}: Meta refused our app credentials (FACEBOOK_APP_ID / FACEBOOK_APP_SECRET)`, operator: true };
+  }
   if (code === 190 || code === 102) return { ...base, kind: "auth_revoked", code: AUTH_SUBCODES[sub] ?? "token_invalid" };
-  if (code === 10 || (code >= 200 && code < 300)) return { ...base, kind: "auth_revoked", code: "permission_missing" };
+  if (code === 10 || (code >= 200 && code < 300)) return classifyPermission(String(e?.message ?? ""), base);
+  // Instagram's spam restriction shares code 4 with the rate limit but is not one: retrying hourly changes nothing.
+  if (code === 4 && sub === 2207051) {
+    return { ...base, kind: "permanent", code: "instagram_restricted", message: "Instagram restricted this account's activity to protect its community; publishing is refused until the restriction ends" };
+  }
+  if (code === NOT_READY.code && sub === NOT_READY.subcode) return { ...base, kind: "transient", code: "media_not_ready" };
+  if (code === -1 || code === -2 || NEW_CONTAINER_SUBCODES.has(sub)) return { ...base, kind: "transient", code: `graph_${code}${sub ? `_${sub}` : ""}` };
   if (RATE_CODES.has(code)) return { ...base, kind: "rate_limited", code: "rate_limited", retryAt: graphRetryAt(err.headers, now) };
   // Instagram's 24-hour publishing limit: wait for the rolling window to free a slot.
   if (code === 9 && sub === 2207042) return { ...base, kind: "rate_limited", code: "daily_publish_limit", retryAt: new Date(now.getTime() + HOUR) };
@@ -123,10 +167,12 @@ export async function debugToken(ctx: AdapterContext, conn: ConnectionCredential
   return { expiresAt: exp > 0 ? new Date(exp * 1000) : null, scopes: Array.isArray(d.scopes) ? d.scopes.map(String) : [] };
 }
 
+/** A metric's value; an object value (reactions by type) is summed. */
 export function insightValue(body: any, ...names: string[]): number {
   for (const n of names) {
     const m = (body?.data ?? []).find((x: any) => x.name === n);
-    const v = Number(m?.values?.[0]?.value);
+    const raw = m?.values?.[0]?.value;
+    const v = raw !== null && typeof raw === "object" ? Object.values(raw).reduce((a: number, x) => a + (Number(x) || 0), 0) : Number(raw);
     if (Number.isFinite(v)) return v;
   }
   return 0;

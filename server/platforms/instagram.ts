@@ -1,19 +1,23 @@
 // Instagram professional accounts through Facebook Login: the Page's
 // instagram_business_account, two-step publishing (container, then publish).
-import { exchangeCodeWith, mediaKind, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { exchangeCodeWith, formatProblem, mediaKind, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { ContentRejectedError, PlatformError } from "./errors.ts";
-import { chooseFrom, classifyGraph, debugToken, insightValue, META_SPEC, pagesOf, reconnectRequired } from "./graph.ts";
+import { createHash } from "node:crypto";
+import { chooseFrom, classifyGraph, debugToken, insightValue, META_SPEC, needsNewContainer, pagesOf, reconnectRequired } from "./graph.ts";
 import { hashtagCount } from "./text.ts";
-import type { ConnectionCredentials, ContentProblem, PlatformAdapter, PostInput } from "./types.ts";
+import type { ConnectionCredentials, ContentProblem, PlatformAdapter, PlatformStateStore, PostInput } from "./types.ts";
 
 const SPEC: OAuthSpec = {
   ...META_SPEC,
-  // instagram_content_publish is what publishing needs (the seed omitted it).
-  scope: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"],
+  // instagram_content_publish is what publishing needs (the seed omitted it); instagram_manage_insights the
+  // analytics; business_management and ads_read a Page role granted through Business Manager.
+  scope: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement", "instagram_manage_insights", "business_management", "ads_read"],
 };
 const MAX_CAPTION = 2200;
 const MAX_HASHTAGS = 30;
-const CONTAINER_POLLS = 10;
+/** How long one attempt waits for a container, in platform timeouts. */
+const CONTAINER_WAIT = 1.5;
+export const INSTAGRAM_METRICS = ["reach", "views", "total_interactions"];
 
 export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
   const now = () => ctx.clock.now();
@@ -21,6 +25,8 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
 
   const checkContent = (post: PostInput): ContentProblem[] => {
     const problems: ContentProblem[] = [];
+    const format = formatProblem("instagram", post, { image: ["jpeg"], video: ["mp4", "mov"] });
+    if (format) problems.push(format);
     if (!mediaKind(post)) {
       problems.push({ code: "instagram_media_required", field: "media", message: "Instagram posts need an image or a video" });
     }
@@ -35,21 +41,50 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
     return problems;
   };
 
-  /** Videos are processed before they can be published; images are ready at once. */
-  async function waitUntilReady(conn: ConnectionCredentials, containerId: string): Promise<void> {
-    for (let i = 0; i < CONTAINER_POLLS; i++) {
+  /**
+   * Every container (images too) is processed before it can be published;
+   * Reels take minutes. Polls with growing pauses for at most CONTAINER_WAIT
+   * platform timeouts, then gives up for this attempt: the container id stays
+   * on the post, so the retry resumes the wait instead of uploading again.
+   */
+  async function waitUntilReady(conn: ConnectionCredentials, containerId: string, state: PlatformStateStore | undefined): Promise<void> {
+    const giveUpAt = Date.now() + ctx.http.timeoutMs * CONTAINER_WAIT;
+    for (let pause = 250; ; pause = Math.min(pause * 2, 5000)) {
       const r = await ctx.http.request("container_status", `${ctx.urls.api}/${containerId}`, {
         query: { fields: "status_code" },
         bearer: conn.accessToken,
       });
       const status = String(r.body.status_code ?? "FINISHED");
       if (status === "FINISHED") return;
-      if (status === "ERROR" || status === "EXPIRED") {
-        throw new PlatformError("instagram", "media_processing_failed", "permanent", `Instagram could not process the media (${status})`);
+      if (status === "ERROR") throw new PlatformError("instagram", "media_processing_failed", "permanent", "Instagram could not process the media");
+      // Our earlier attempt published it and its answer was lost: look for the post, never publish it twice.
+      if (status === "PUBLISHED") throw new PlatformError("instagram", "container_published", "outcome_unknown", "Instagram already published this container; checking the account's posts");
+      if (status === "EXPIRED") {
+        // Containers live 24 hours: the next attempt makes a new one.
+        await state?.set({ containerId: null, containerFor: null });
+        throw new PlatformError("instagram", "container_expired", "transient", "Instagram's media container expired; it will be made again");
       }
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      if (Date.now() + pause > giveUpAt) {
+        throw new PlatformError("instagram", "media_processing", "transient", "Instagram is still processing the media; publishing resumes when it is ready");
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
-    throw new PlatformError("instagram", "media_processing_slow", "transient", "Instagram is still processing the media");
+  }
+
+  /** The post's container when it was made for exactly this caption and media, else a new one (remembered at once). */
+  async function containerFor(conn: ConnectionCredentials, post: PostInput): Promise<string> {
+    const ig = igOf(conn);
+    const media =
+      mediaKind(post) === "video"
+        ? { video_url: post.mediaUrl!, media_type: "REELS", caption: post.content }
+        : { image_url: post.mediaUrl!, caption: post.content };
+    const key = createHash("sha256").update(JSON.stringify(media)).digest("base64url");
+    const saved = await post.state?.get();
+    if (typeof saved?.containerId === "string" && saved.containerFor === key) return saved.containerId;
+    const container = await ctx.http.request("create_container", `${ctx.urls.api}/${ig}/media`, { form: media, bearer: conn.accessToken });
+    const id = String(container.body.id);
+    await post.state?.set({ containerId: id, containerFor: key });
+    return id;
   }
 
   return {
@@ -95,19 +130,20 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("instagram", problems);
       const ig = igOf(conn);
-      const media =
-        mediaKind(post) === "video"
-          ? { video_url: post.mediaUrl!, media_type: "REELS", caption: post.content }
-          : { image_url: post.mediaUrl!, caption: post.content };
-      const container = await ctx.http.request("create_container", `${ctx.urls.api}/${ig}/media`, { form: media, bearer: conn.accessToken });
-      const containerId = String(container.body.id);
-      if (media.media_type === "REELS") await waitUntilReady(conn, containerId);
-      // Only this second call makes the post visible: a container alone is harmless.
-      const published = await ctx.http.request("publish", `${ctx.urls.api}/${ig}/media_publish`, {
-        form: { creation_id: containerId },
-        bearer: conn.accessToken,
-      });
-      return { platformPostId: String(published.body.id) };
+      const containerId = await containerFor(conn, post);
+      await waitUntilReady(conn, containerId, post.state);
+      try {
+        // Only this second call makes the post visible: a container alone is harmless.
+        const published = await ctx.http.request("publish", `${ctx.urls.api}/${ig}/media_publish`, {
+          form: { creation_id: containerId },
+          bearer: conn.accessToken,
+        });
+        return { platformPostId: String(published.body.id) };
+      } catch (err) {
+        // "Create a new container and try again": the retry must not reuse this one.
+        if (needsNewContainer(err)) await post.state?.set({ containerId: null, containerFor: null });
+        throw err;
+      }
     },
 
     async listRecentPosts(conn, since) {
@@ -123,12 +159,13 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
 
     async fetchAnalytics(conn, mediaId) {
       const r = await ctx.http.request("insights", `${ctx.urls.api}/${mediaId}/insights`, {
-        query: { metric: "reach,impressions,total_interactions" },
+        // "impressions" is retired (2025-04-21) and would fail the whole call: views replaced it.
+        query: { metric: INSTAGRAM_METRICS.join(",") },
         bearer: conn.accessToken,
       });
       return {
         reach: insightValue(r.body, "reach"),
-        impressions: insightValue(r.body, "impressions", "views"),
+        impressions: insightValue(r.body, "views"),
         engagement: insightValue(r.body, "total_interactions"),
       };
     },

@@ -39,6 +39,8 @@ export function createPlatformAdapters(
         http: new PlatformHttp(platform, timeoutMs),
         publicUrl: deps.config.publicUrl,
         versions: p.versions,
+        media: deps.config.media,
+        features: { linkedinPages: deps.config.platforms.linkedinPages },
       }),
     ]),
   ) as PlatformAdapters;

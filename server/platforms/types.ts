@@ -98,11 +98,27 @@ export interface PostInput {
   title?: string | null;
   /** Facebook: optional link attachment. */
   link?: string | null;
+  /**
+   * What the platform left on this post between attempts (Instagram's
+   * container id, YouTube's visibility): read it to reuse work on a retry,
+   * write it as soon as it exists. Absent outside the publishing runner.
+   */
+  state?: PlatformStateStore;
+}
+
+export interface PlatformStateStore {
+  get(): Promise<Record<string, unknown>>;
+  /** Merged into what is stored; a null value removes the key. */
+  set(patch: Record<string, unknown>): Promise<void>;
 }
 
 export interface PublishResult {
   platformPostId: string;
   url?: string;
+  /** Who can see it, where the platform may decide otherwise than asked (YouTube: "private"). */
+  visibility?: string;
+  /** Something the user must know about the published post (shown with it). */
+  notice?: string;
 }
 
 export interface RecentPost {
@@ -156,6 +172,17 @@ export interface ErrorClassification {
   /** outcome_unknown: how long the abandoned request could still have run (see OutcomeUnknownError). */
   untilDeadlineMs?: number;
   status?: number;
+  /**
+   * The failure says nothing about the platform (the user's media, content,
+   * token or account): it must never move the platform's circuit breaker.
+   */
+  notPlatform?: boolean;
+  /**
+   * The platform refuses every call of this app, whoever's (credits depleted,
+   * app secret wrong, API version retired): an operator problem. The platform
+   * is paused for everyone; no post fails, no user is told to reconnect.
+   */
+  operator?: boolean;
 }
 
 export interface PlatformAdapter {

@@ -1,24 +1,45 @@
 // X (Twitter) API v2 with OAuth 2.0: PKCE, confidential client (HTTP Basic),
 // refresh tokens that rotate on every use, weighted 280-character posts.
-import { credentialsOf, exchangeCodeWith, inSeconds, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { mediaBytes } from "../media/read.ts";
+import { credentialsOf, exchangeCodeWith, formatProblem, inSeconds, mediaKind, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, PlatformError, PlatformHttpError } from "./errors.ts";
+import type { ReplyHeaders } from "./http.ts";
 import { X_MAX_WEIGHTED, xWeightedLength } from "./text.ts";
 import type { ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
 
 const SPEC: OAuthSpec = {
-  // Without offline.access there is no refresh token.
-  scope: ["tweet.read", "tweet.write", "users.read", "offline.access"],
+  // Without offline.access there is no refresh token; media.write is what the media upload needs.
+  scope: ["tweet.read", "tweet.write", "users.read", "offline.access", "media.write"],
   scopeSeparator: " ",
   pkce: true,
   clientAuth: "basic",
   maxStateLength: 500,
 };
 
+const LIMITS = ["x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"];
+const X_MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+
+/**
+ * When a 429 ends: the latest reset among the windows that are used up (the
+ * 15-minute one and the 24-hour caps per user and per app); when none says
+ * it is used up, the latest reset given.
+ */
+export function xLimitReset(headers: ReplyHeaders): Date | undefined {
+  const windows = LIMITS.map((p) => ({ reset: Number(headers.get(`${p}-reset`)), remaining: headers.get(`${p}-remaining`) })).filter(
+    (w) => Number.isFinite(w.reset) && w.reset > 0,
+  );
+  const spent = windows.filter((w) => w.remaining === "0");
+  const pick = spent.length ? spent : windows;
+  return pick.length ? new Date(Math.max(...pick.map((w) => w.reset)) * 1000) : undefined;
+}
+
 export function xAdapter(ctx: AdapterContext): PlatformAdapter {
   const now = () => ctx.clock.now();
 
   const checkContent = (post: PostInput): ContentProblem[] => {
     const problems: ContentProblem[] = [];
+    const format = formatProblem("x", post, { image: ["jpeg", "png", "gif", "webp"], video: [] });
+    if (format) problems.push(format);
     if (!post.content.trim()) problems.push({ code: "x_empty", field: "content", message: "A post on X needs text" });
     const weight = xWeightedLength(post.content);
     if (weight > X_MAX_WEIGHTED) {
@@ -30,8 +51,8 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
         actual: weight,
       });
     }
-    if (post.mediaUrl) {
-      problems.push({ code: "x_media_not_supported", field: "media", message: "Media on X is not supported yet: post text only" });
+    if (post.mediaUrl && mediaKind(post) !== "image") {
+      problems.push({ code: "x_video_not_supported", field: "media", message: "Video on X is not supported yet: post an image or text" });
     }
     return problems;
   };
@@ -42,16 +63,35 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
       const base = { status: err.status, message: err.message };
       const body = err.body as any;
       if (err.status === 429) {
-        const reset = Number(err.headers.get("x-rate-limit-reset"));
-        const retryAt = Number.isFinite(reset) && reset > 0 ? new Date(reset * 1000) : classifyCommon(err, at).retryAt!;
+        const reset = xLimitReset(err.headers);
+        const retryAt = reset ?? classifyCommon(err, at).retryAt!;
         return { ...base, kind: "rate_limited", code: "rate_limited", retryAt };
       }
+      // Pay-per-use app out of credits: every call of every user fails until the operator pays.
+      if (err.status === 402) return { ...base, kind: "transient", code: "credits_depleted", message: "X: the app's API credits are depleted", operator: true };
       if (err.status === 403 && /duplicate/i.test(`${body?.detail ?? ""} ${body?.title ?? ""}`)) {
         return { ...base, kind: "permanent", code: "duplicate", duplicate: true };
       }
     }
     return classifyCommon(err, at);
   };
+
+  /** POST /2/media/upload (JSON, base64): one call for an image; the answer's data.id goes into media_ids. */
+  async function uploadImage(accessToken: string, url: string): Promise<string> {
+    const image = await mediaBytes(url, "image", ctx.media);
+    if (image.bytes.length > X_MAX_IMAGE_BYTES) {
+      throw new ContentRejectedError("x", [
+        { code: "x_image_too_large", field: "media", message: `Images on X are limited to ${X_MAX_IMAGE_BYTES / 1024 / 1024} MB`, limit: X_MAX_IMAGE_BYTES, actual: image.bytes.length },
+      ]);
+    }
+    const r = await ctx.http.request("media_upload", `${ctx.urls.api}/2/media/upload`, {
+      bearer: accessToken,
+      json: { media: image.bytes.toString("base64"), media_category: "tweet_image" },
+    });
+    const id = r.body?.data?.id;
+    if (!id) throw new PlatformError("x", "media_upload_failed", "transient", "X accepted the image but returned no media id");
+    return String(id);
+  }
 
   return {
     platform: "x",
@@ -102,9 +142,11 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
     async publish(conn, post) {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("x", problems);
+      // Media goes through X's upload first; the post then names it. Never silently text-only.
+      const mediaId = post.mediaUrl ? await uploadImage(conn.accessToken, post.mediaUrl) : undefined;
       const r = await ctx.http.request("publish", `${ctx.urls.api}/2/tweets`, {
         bearer: conn.accessToken,
-        json: { text: post.content.normalize("NFC") },
+        json: { text: post.content.normalize("NFC"), ...(mediaId ? { media: { media_ids: [mediaId] } } : {}) },
       });
       const id = String(r.body.data.id);
       const username = conn.metadata.username;

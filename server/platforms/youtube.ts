@@ -1,8 +1,9 @@
 // YouTube through Google OAuth: offline access for a refresh token that is
 // never rotated, video-only publishing by resumable upload.
-import { exchangeCodeWith, inSeconds, mediaKind, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { exchangeCodeWith, formatProblem, inSeconds, mediaKind, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, nextMidnight, PlatformError, PlatformHttpError } from "./errors.ts";
-import { send } from "./http.ts";
+import { downloadMedia } from "../media/fetch.ts";
+import { uploadResumable } from "./youtube-upload.ts";
 import { utf8Length } from "./text.ts";
 import type { ConnectionCredentials, ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
 
@@ -15,6 +16,10 @@ const SPEC: OAuthSpec = {
   authorizationParams: { access_type: "offline", prompt: "consent", include_granted_scopes: "true" },
 };
 const MAX_TITLE = 100;
+/** Upload sessions one post may use (each may create a video). */
+const MAX_UPLOADS_PER_POST = 3;
+const PRIVATE_NOTICE = (privacy: string) =>
+  `YouTube made this video ${privacy}: the app's API project has not passed Google's audit, so only you can see it until you change its visibility in YouTube Studio`;
 const MAX_DESCRIPTION_BYTES = 5000;
 const QUOTA_REASONS = new Set(["quotaExceeded", "dailyLimitExceeded", "uploadLimitExceeded"]);
 const SHORT_RATE_REASONS = new Set(["rateLimitExceeded", "userRateLimitExceeded"]);
@@ -30,6 +35,8 @@ export function youtubeAdapter(ctx: AdapterContext): PlatformAdapter {
 
   const checkContent = (post: PostInput): ContentProblem[] => {
     const problems: ContentProblem[] = [];
+    const format = formatProblem("youtube", post, { image: [], video: ["mp4", "mov", "m4v", "avi", "wmv", "flv", "webm", "mkv", "3gp", "mpeg", "mpg"] });
+    if (format) problems.push(format);
     if (mediaKind(post) !== "video") {
       problems.push({ code: "youtube_video_required", field: "media", message: "YouTube posts need a video: there is no API for text posts" });
     }
@@ -70,23 +77,6 @@ export function youtubeAdapter(ctx: AdapterContext): PlatformAdapter {
     return r.body.items?.[0] as any;
   }
 
-  async function fetchVideo(url: string): Promise<{ bytes: Uint8Array; type: string }> {
-    let res;
-    let at = new URL(url);
-    try {
-      // Media hosts and CDNs redirect: follow a few.
-      for (let hops = 0; ; hops++) {
-        res = await send(at, "GET", {}, undefined, ctx.http.timeoutMs * 6);
-        const next = res.headers.get("location");
-        if (res.status < 300 || res.status >= 400 || !next || hops === 5) break;
-        at = new URL(next, at);
-      }
-    } catch {
-      throw new PlatformError("youtube", "media_unreachable", "transient", "The video could not be downloaded for upload");
-    }
-    if (res.status < 200 || res.status >= 300) throw new PlatformError("youtube", "media_unavailable", "permanent", `The video URL answered ${res.status}`);
-    return { bytes: res.bytes, type: res.headers.get("content-type") ?? "video/*" };
-  }
 
   return {
     platform: "youtube",
@@ -142,28 +132,44 @@ export function youtubeAdapter(ctx: AdapterContext): PlatformAdapter {
     async publish(conn, post) {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("youtube", problems);
-      const video = await fetchVideo(post.mediaUrl!);
-      const session = await ctx.http.request("upload_start", `${ctx.urls.api}/upload/youtube/v3/videos`, {
-        bearer: conn.accessToken,
-        query: { uploadType: "resumable", part: "snippet,status" },
-        headers: { "X-Upload-Content-Length": String(video.bytes.length), "X-Upload-Content-Type": video.type },
-        json: {
-          snippet: { title: youtubeTitle(post), description: post.content, categoryId: "22" },
-          status: { privacyStatus: "public", selfDeclaredMadeForKids: false },
-        },
-      });
-      const location = session.headers.get("location");
-      if (!location) throw new PlatformError("youtube", "no_upload_url", "transient", "YouTube opened no upload session");
-      // The video exists once these bytes land: this is the call whose loss makes the outcome unknown.
-      const r = await ctx.http.request("publish", location, {
-        method: "PUT",
-        bearer: conn.accessToken,
-        headers: { "content-type": video.type },
-        body: video.bytes,
-        timeoutMs: ctx.http.timeoutMs * 6,
-      });
-      const id = String(r.body.id);
-      return { platformPostId: id, url: `https://www.youtube.com/watch?v=${id}` };
+      // Each upload costs from the project's ~100 a day: a post whose uploads keep ending without an
+      // answer (and that reconciliation did not find) stops after a few instead of draining the quota.
+      const uploads = Number((await post.state?.get())?.uploads ?? 0);
+      if (uploads >= MAX_UPLOADS_PER_POST) {
+        throw new PlatformError("youtube", "upload_cap", "permanent", `YouTube was sent this video ${uploads} times without a clear answer; check YouTube Studio before posting it again`);
+      }
+      // Streamed to a temporary file through the guarded fetcher, never held in memory.
+      const video = await downloadMedia(post.mediaUrl!, "video", ctx.media);
+      try {
+        // S3 and others serve binary/octet-stream: YouTube takes video/* or application/octet-stream.
+        const type = /^video\//i.test(video.contentType) ? video.contentType.split(";")[0]!.trim() : "application/octet-stream";
+        const session = await ctx.http.request("upload_start", `${ctx.urls.api}/upload/youtube/v3/videos`, {
+          bearer: conn.accessToken,
+          query: { uploadType: "resumable", part: "snippet,status" },
+          headers: { "X-Upload-Content-Length": String(video.bytes), "X-Upload-Content-Type": type },
+          json: {
+            snippet: { title: youtubeTitle(post), description: post.content, categoryId: "22" },
+            status: { privacyStatus: "public", selfDeclaredMadeForKids: false },
+          },
+        });
+        const location = session.headers.get("location");
+        if (!location) throw new PlatformError("youtube", "no_upload_url", "transient", "YouTube opened no upload session");
+        await post.state?.set({ uploads: uploads + 1 });
+        const v = await uploadResumable(ctx, conn.accessToken, location, { path: video.path, bytes: video.bytes, contentType: type });
+        const id = String(v.id);
+        // An unaudited API project's uploads are forced private: say so instead of promising a public video.
+        const privacy = String(v.status?.privacyStatus ?? "public");
+        const notice = privacy !== "public" ? PRIVATE_NOTICE(privacy) : null;
+        await post.state?.set({ visibility: privacy, notice });
+        return {
+          platformPostId: id,
+          url: `https://www.youtube.com/watch?v=${id}`,
+          visibility: privacy,
+          ...(notice ? { notice } : {}),
+        };
+      } finally {
+        await video.dispose();
+      }
     },
 
     async listRecentPosts(conn: ConnectionCredentials, since) {

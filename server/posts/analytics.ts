@@ -4,6 +4,7 @@ import { sql } from "drizzle-orm";
 import type { Platform } from "../../shared/schema.ts";
 import { rowsOf } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
+import { countAnalyticsFailure } from "../ops/metrics.ts";
 import { tokenFor } from "./tokens.ts";
 
 const WINDOW_MS = 30 * 24 * 60 * 60 * 1000;
@@ -47,11 +48,21 @@ export async function refreshAnalytics(deps: Deps, limit = 200): Promise<Analyti
             fetched_at = ${now.toISOString()}::timestamptz
           where post_id = ${post.id} returning post_id
         )
-        update posts set analytics = ${JSON.stringify(metrics)}::jsonb where id = ${post.id}`);
+        update posts set analytics = ${JSON.stringify(metrics)}::jsonb,
+          platform_state = case when platform_state ? 'analyticsError' then platform_state - 'analyticsError' else platform_state end
+        where id = ${post.id}`);
       result.updated++;
     } catch (err) {
       result.failed++;
-      deps.log.warn({ postId: post.id, platform: post.platform, code: adapter.classifyError(err).code }, "Analytics fetch failed");
+      // Visible, not only logged: on the post (analyticsError) and in /metrics. A retired metric or a
+      // missing insights permission otherwise looks like a post nobody saw.
+      const c = adapter.classifyError(err);
+      countAnalyticsFailure(post.platform, c.code);
+      const shown = `${adapter.displayName} did not give this post's figures (${c.code}): ${c.message}`.slice(0, 500);
+      await deps.db.execute(sql`
+        update posts set platform_state = coalesce(platform_state, '{}'::jsonb) || jsonb_build_object('analyticsError', ${shown}::text)
+        where id = ${post.id}`);
+      deps.log.warn({ postId: post.id, platform: post.platform, code: c.code }, "Analytics fetch failed");
     }
   }
   return result;

@@ -10,6 +10,8 @@ import { backoffMs, complete, pauseConnectionPosts, type AttemptLog } from "./co
 import { breakerAllows, recordHealthy, recordUnhealthy } from "./health.ts";
 import { holdLease, type ClaimedPost } from "./lease.ts";
 import { tellMayBeLive } from "./notices.ts";
+import { holdForOperator } from "./operator.ts";
+import { platformStateOf } from "./platform-state.ts";
 import { firstLookAt, lookForPost, secondLookAt, sendsExhausted, settleDuplicate } from "./reconcile.ts";
 import { tokenFor, type TokenResult } from "./tokens.ts";
 
@@ -107,7 +109,8 @@ export async function runAttempt(deps: Deps, post: ClaimedPost, options: Attempt
       phase = "publish";
     }
     if (!sent && !refusal && !lookAgain && !exhausted) {
-      sent = { platformPostId: (await adapter.publish(token.credentials, postInput(post))).platformPostId, how: "published" };
+      const input = { ...postInput(post), state: platformStateOf(deps, post) };
+      sent = { platformPostId: (await adapter.publish(token.credentials, input)).platformPostId, how: "published" };
     }
   } catch (err) {
     options.platformDone?.();
@@ -197,15 +200,17 @@ async function failed(
       ok ? ({ kind: "retry", code: e.code, message: e.message, at } as const) : lost,
     );
   deps.log.warn({ postId: post.id, platform: post.platform, attempt, phase, kind: e.kind, code: e.code }, "Publish attempt failed");
+  // The platform refuses this app itself: paused for everyone, the post waits (operator.ts).
+  if (e.operator) return holdForOperator(deps, post, e, waiting, log("operator_paused", e, attempt - 1));
   switch (e.kind) {
     case "outcome_unknown": {
-      await recordUnhealthy(deps, post.platform, e.message);
+      await recordUnhealthy(deps, post.platform, e);
       // Settled by reconciliation after a pause, never by a blind re-send.
       const ok = await complete(deps, post, { status: "unknown", nextAttemptAt: firstLookAt(deps, e.untilDeadlineMs), errorLog: `unknown: ${e.message}`, log: entry("unknown"), notSent });
       return ok ? { kind: "unknown", code: e.code, message: e.message } : lost;
     }
     case "transient": {
-      await recordUnhealthy(deps, post.platform, e.message);
+      await recordUnhealthy(deps, post.platform, e);
       if (attempt >= maxAttempts && phase === "publish") {
         const ok = await complete(deps, post, { status: "failed", errorLog: `publish: ${e.message} (gave up after ${attempt} attempts)`, log: entry("failed"), releaseQuota: true });
         return ok ? { kind: "failed", check: "publish", code: e.code, message: e.message } : lost;
@@ -213,12 +218,12 @@ async function failed(
       return retryAt(new Date(now.getTime() + backoffMs(deps, attempt)), "retry", `retry: ${e.message}`);
     }
     case "rate_limited": {
-      await recordHealthy(deps, post.platform);
+      await recordHealthy(deps, post.platform, e);
       const at = e.retryAt && e.retryAt > now ? e.retryAt : new Date(now.getTime() + backoffMs(deps, attempt));
       return retryAt(at, "rate_limited", `rate_limited: ${e.message}`);
     }
     case "auth_revoked": {
-      await recordHealthy(deps, post.platform);
+      await recordHealthy(deps, post.platform, e);
       // The connections domain records the verdict — unless the connection no longer holds
       // the refused token (reconnected or refreshed meanwhile): then its new access is tried.
       if (!(await markNeedsReconnect(deps.db, connection.id, e.message, now, connection.accessToken))) {
@@ -231,7 +236,7 @@ async function failed(
       return { kind: "paused", code: e.code, message: reason };
     }
     case "permanent": {
-      await recordHealthy(deps, post.platform);
+      await recordHealthy(deps, post.platform, e);
       if (phase === "reconcile") {
         // The list call was refused: the post may be out there, so it must not fail (and free its quota) blindly.
         const at = new Date(now.getTime() + backoffMs(deps, attempt));

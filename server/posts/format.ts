@@ -8,6 +8,7 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function formatPost(p: Post) {
   const a = (p.analytics ?? {}) as { reach?: number; engagement?: number; impressions?: number };
+  const state = (p.platformState ?? {}) as { visibility?: unknown; notice?: unknown; analyticsError?: unknown };
   return {
     id: p.id,
     platform: p.platform,
@@ -31,11 +32,25 @@ export function formatPost(p: Post) {
     businessCanvasPhase: p.businessCanvasPhase,
     engagementOptimisation: p.engagementOptimisation,
     localEvent: p.localEvent,
+    // (new) what the platform decided beside the id: YouTube may make an upload private ("private" + a notice).
+    visibility: typeof state.visibility === "string" ? state.visibility : null,
+    platformNotice: typeof state.notice === "string" ? state.notice : null,
+    // (new) why the figures are missing, when the platform refused them
+    analyticsError: typeof state.analyticsError === "string" ? state.analyticsError : null,
   };
 }
 
 export function formatHealth(h: PlatformHealth) {
-  return { platform: h.platform, healthy: h.healthy, state: h.state, lastError: h.lastError, retryAt: iso(h.retryAt) };
+  return {
+    platform: h.platform,
+    healthy: h.healthy,
+    state: h.state,
+    lastError: h.lastError,
+    retryAt: iso(h.retryAt),
+    // (new) why it is paused: "operator" (the platform refuses this app: credits, app secret, API version) or "failures".
+    pausedFor: h.state === "closed" ? null : h.operatorCode ? "operator" : "failures",
+    operatorCode: h.operatorCode,
+  };
 }
 
 /** The contracts of formatPost / formatHealth (OpenAPI, server/http/contract.ts). */
@@ -60,6 +75,9 @@ export const postSchema = z.strictObject({
   businessCanvasPhase: z.string().nullable(),
   engagementOptimisation: z.string().nullable(),
   localEvent: z.string().nullable(),
+  visibility: z.string().nullable(),
+  platformNotice: z.string().nullable(),
+  analyticsError: z.string().nullable(),
 });
 export const healthSchema = z.strictObject({
   platform: z.enum(PLATFORMS),
@@ -67,4 +85,6 @@ export const healthSchema = z.strictObject({
   state: z.enum(["closed", "open", "half_open"]),
   lastError: z.string().nullable(),
   retryAt: isoDate.nullable(),
+  pausedFor: z.enum(["operator", "failures"]).nullable(),
+  operatorCode: z.string().nullable(),
 });

@@ -7,6 +7,7 @@ import { sql } from "drizzle-orm";
 import { PLATFORMS, type Platform } from "../../shared/schema.ts";
 import { rowsOf } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
+import type { ErrorClassification } from "../platforms/types.ts";
 
 export type BreakerState = "closed" | "open" | "half_open";
 
@@ -16,6 +17,8 @@ export interface PlatformHealth {
   state: BreakerState;
   lastError: string | null;
   retryAt: Date | null;
+  /** Set while the platform refuses this app itself (operator problem): paused for everyone until a probe succeeds. */
+  operatorCode: string | null;
 }
 
 interface Row {
@@ -24,6 +27,7 @@ interface Row {
   consecutive_failures: number;
   last_error: string | null;
   retry_at: Date | string | null;
+  operator_code: string | null;
 }
 
 const toDate = (v: Date | string | null) => (v === null ? null : new Date(v));
@@ -32,7 +36,7 @@ const toDate = (v: Date | string | null) => (v === null ? null : new Date(v));
 async function healthRows(deps: Deps, platform?: Platform): Promise<Row[]> {
   return rowsOf<Row>(
     await deps.db.execute(sql`
-      select platform, state, consecutive_failures, last_error, retry_at from platform_health
+      select platform, state, consecutive_failures, last_error, retry_at, operator_code from platform_health
       ${platform === undefined ? sql`` : sql`where platform = ${platform}`}`),
   );
 }
@@ -52,6 +56,7 @@ export async function readHealth(deps: Deps): Promise<PlatformHealth[]> {
       state,
       lastError: r?.last_error ?? null,
       retryAt: state === "closed" ? null : retryAt,
+      operatorCode: r?.operator_code ?? null,
     };
   });
 }
@@ -106,20 +111,69 @@ export async function breakerAllows(deps: Deps, platform: Platform): Promise<Bre
   return won.length ? { ok: true, probe: true } : { ok: false, retryAt: probeUntil, lastError: row.last_error };
 }
 
-/** A call reached the platform and it answered (success, or a non-transient refusal): close. */
-export async function recordHealthy(deps: Deps, platform: Platform): Promise<void> {
+/**
+ * A call reached the platform and it answered (success, or a non-transient
+ * refusal, passed as `refusal`): close. A refusal about the user's own media,
+ * content, token or account (notPlatform) says nothing; and an operator
+ * pause is only ended by a success.
+ */
+export async function recordHealthy(deps: Deps, platform: Platform, refusal?: ErrorClassification): Promise<void> {
+  if (refusal?.notPlatform) return;
   const cached = await cachedRow(deps, platform);
   if (!cached || (cached.state === "closed" && cached.consecutive_failures === 0)) return;
   forget(deps);
   // Written only when something changes, so the hot path does not contend on one row.
   await deps.db.execute(sql`
-    update platform_health set state = 'closed', consecutive_failures = 0, retry_at = null, opened_at = null,
+    update platform_health set state = 'closed', consecutive_failures = 0, retry_at = null, opened_at = null, operator_code = null,
       updated_at = ${deps.clock.now().toISOString()}::timestamptz
-    where platform = ${platform} and (state <> 'closed' or consecutive_failures <> 0)`);
+    where platform = ${platform} and (state <> 'closed' or consecutive_failures <> 0)
+      ${refusal ? sql`and operator_code is null` : sql``}`);
 }
 
-/** A transient failure (5xx, timeout, lost answer): count it; open at the threshold or when a probe failed. */
-export async function recordUnhealthy(deps: Deps, platform: Platform, error: string): Promise<void> {
+/**
+ * The platform refuses this app itself: open at once, probe after the
+ * cool-down. True for exactly one caller per new problem (across
+ * processes): that one alerts the operator.
+ */
+export async function recordOperatorProblem(deps: Deps, platform: Platform, e: ErrorClassification): Promise<{ isNew: boolean; retryAt: Date }> {
+  const now = deps.clock.now();
+  const at = now.toISOString();
+  const retryAt = new Date(now.getTime() + deps.config.publishing.breakerCooldownMs);
+  const message = e.message.slice(0, 500);
+  forget(deps);
+  const inserted = rowsOf(
+    await deps.db.execute(sql`
+      insert into platform_health (platform, state, consecutive_failures, last_error, opened_at, retry_at, updated_at, operator_code)
+      values (${platform}, 'open', 1, ${message}, ${at}::timestamptz, ${retryAt.toISOString()}::timestamptz, ${at}::timestamptz, ${e.code})
+      on conflict (platform) do nothing returning platform`),
+  );
+  if (inserted.length) return { isNew: true, retryAt };
+  // The row lock makes the second of two concurrent callers see the code the first wrote: one alert.
+  const changed = rowsOf(
+    await deps.db.execute(sql`
+      update platform_health set state = 'open', operator_code = ${e.code}, last_error = ${message},
+        opened_at = case when state = 'open' and opened_at is not null then opened_at else ${at}::timestamptz end,
+        consecutive_failures = consecutive_failures + 1, retry_at = ${retryAt.toISOString()}::timestamptz, updated_at = ${at}::timestamptz
+      where platform = ${platform} and operator_code is distinct from ${e.code}
+      returning platform`),
+  );
+  if (changed.length) return { isNew: true, retryAt };
+  // The same problem again (a probe refused): wait another cool-down.
+  await deps.db.execute(sql`
+    update platform_health set state = 'open', last_error = ${message}, consecutive_failures = consecutive_failures + 1,
+      retry_at = ${retryAt.toISOString()}::timestamptz, updated_at = ${at}::timestamptz
+    where platform = ${platform}`);
+  return { isNew: false, retryAt };
+}
+
+/**
+ * A transient failure (5xx, timeout, lost answer): count it; open at the
+ * threshold or when a probe failed. A failure of the user's own media
+ * (notPlatform) is not counted: one user must not stop a platform for all.
+ */
+export async function recordUnhealthy(deps: Deps, platform: Platform, failure: string | ErrorClassification): Promise<void> {
+  if (typeof failure !== "string" && failure.notPlatform) return;
+  const error = typeof failure === "string" ? failure : failure.message;
   const now = deps.clock.now();
   const { breakerThreshold, breakerCooldownMs } = deps.config.publishing;
   const retryAt = new Date(now.getTime() + breakerCooldownMs).toISOString();

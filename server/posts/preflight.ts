@@ -32,7 +32,10 @@ export async function preflight(deps: Deps, user: User, post: PreflightPost): Pr
   const health = (await readHealth(deps)).find((h) => h.platform === post.platform)!;
   if (!health.healthy) {
     const at = health.retryAt?.toISOString() ?? null;
-    throw preflightError(409, "platform_health", "platform_unhealthy", `${adapter.displayName} is failing right now; publishing resumes after ${at}`, { retryAt: at });
+    const why = health.operatorCode
+      ? `${adapter.displayName} is paused for every user by a problem on our side (${health.operatorCode}); it resumes by itself once fixed, posts wait meanwhile`
+      : `${adapter.displayName} is failing right now; publishing resumes after ${at}`;
+    throw preflightError(409, "platform_health", "platform_unhealthy", why, { retryAt: at, ...(health.operatorCode ? { operatorCode: health.operatorCode } : {}) });
   }
 
   const problems = adapter.checkContent({ content: post.content, mediaUrl: post.mediaUrl, mediaType: post.mediaType });

@@ -7,6 +7,7 @@ import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
 import { HttpError, notFound } from "../http/errors.ts";
 import { parseBody, parseParams } from "../http/validate.ts";
+import { safeDateTime, safeLine, safeText } from "../http/schemas.ts";
 import { parsePlatform } from "../platforms/registry.ts";
 import { checkCanPost } from "../quota/check.ts";
 import { limitConnectionChecks, summarizeVerdicts, verifyConnections } from "../connections/verify.ts";
@@ -21,9 +22,9 @@ import { approvePost, createPost, deletePost, makeAllDue, makeDueNow, updatePost
 const platform = z
   .string()
   .transform((v, ctx) => parsePlatform(v) ?? (ctx.addIssue({ code: "custom", message: `must be one of ${PLATFORMS.join(", ")} (or twitter)` }), z.NEVER)) as z.ZodType<Platform>;
-const content = z.string().trim().min(1, "must not be empty").max(10_000);
-const mediaUrl = z.url({ protocol: /^https?$/ }).max(2000);
-const when = z.iso.datetime({ offset: true }).transform((v) => new Date(v));
+const content = safeText(10_000).trim().min(1, "must not be empty");
+const mediaUrl = safeLine(2000).pipe(z.url({ protocol: /^https?$/ }));
+const when = safeDateTime;
 // Posts ids are PostgreSQL integers: anything larger is "not a post id", not a 500.
 const postId = z.coerce.number().int().positive().max(2_147_483_647);
 

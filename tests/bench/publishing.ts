@@ -60,7 +60,7 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
   const sandbox = await startSandboxProcess(server.url, sandboxPort);
   const { perPlatform, perConnection } = server.deps.config.publishing;
   try {
-    await sandbox.control("/settings", "PUT", { instagramDailyLimit: 1_000_000, xPostsPer15Min: 1_000_000 });
+    await sandbox.control("/settings", "PUT", { instagramDailyLimit: 1_000_000, xPostsPer15Min: 1_000_000, igImageProcessingMs: 0 });
     const users: Publisher[] = [];
     for (let i = 0; i < USERS; i++) users.push(await publisher(server, PLATFORMS, `bench${i}`, "professional", sandbox.url));
     const runs: PublishingRun[] = [];

@@ -8,10 +8,11 @@ import { callback, connectPlatform, consent } from "../support/connect.ts";
 import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
 
 const SCOPES: Record<Platform, string[]> = {
-  facebook: ["public_profile", "pages_show_list", "pages_manage_posts", "pages_read_engagement"],
-  instagram: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement"],
+  // (platforms) insights and Business-Manager Page roles need their own permissions (PLATFORMS.md).
+  facebook: ["public_profile", "pages_show_list", "pages_manage_posts", "pages_read_engagement", "read_insights", "business_management"],
+  instagram: ["instagram_basic", "instagram_content_publish", "pages_show_list", "pages_read_engagement", "instagram_manage_insights", "business_management", "ads_read"],
   linkedin: ["openid", "profile", "email", "w_member_social"],
-  x: ["tweet.read", "tweet.write", "users.read", "offline.access"],
+  x: ["tweet.read", "tweet.write", "users.read", "offline.access", "media.write"],
   youtube: ["https://www.googleapis.com/auth/youtube", "openid", "email", "profile"],
 };
 
@@ -39,6 +40,8 @@ describe("OAuth connect", () => {
       const q = step.authorizeUrl.searchParams;
       assert.equal(q.get("redirect_uri"), `${server.url}/auth/${platform}/callback`);
       assert.deepEqual(q.get("scope")!.split(/[ ,]+/).sort(), [...SCOPES[platform]].sort());
+      // Facebook re-asks declined permissions only with auth_type=rerequest (it ignores prompt=consent).
+      if (platform === "facebook" || platform === "instagram") assert.equal(q.get("auth_type"), "rerequest");
       assert.ok((q.get("state") ?? "").length >= 22, "state carries at least 128 bits");
       if (platform === "x" || platform === "youtube") {
         assert.equal(q.get("code_challenge_method"), "S256");

@@ -62,17 +62,22 @@ describe("phone change", () => {
     assert.equal(reused.status, 400);
   });
 
-  it("a taken number is 409 and does not burn the code; bad input is 400; anonymous is 401", async () => {
+  it("a taken number is 409 only for the holder of its code; bad input is 400; anonymous is 401", async () => {
     const a = await signedUpClient(server, "phoneA");
     const b = await signedUpClient(server, "phoneB");
     // b proves its number (an unverified one would be lost to a's verified claim: README "The React client").
     assert.equal((await b.client.post("/api/verify-code", { phone: b.identity.phone, code: await sendTo(b.identity.phone) })).status, 200);
+    // Without a code for the number, or with a wrong one, nothing says the number is taken.
+    const guess = await a.client.post("/api/update-phone", { email: a.identity.email, newPhone: b.identity.phone, verificationCode: "123456" });
+    assert.equal(guess.status, 400);
+    assert.equal(guess.body.code, "code_expired");
     const code = await sendTo(b.identity.phone);
+    const wrong = await a.client.post("/api/update-phone", { email: a.identity.email, newPhone: b.identity.phone, verificationCode: wrongCode(code) });
+    assert.equal(wrong.body.code, "invalid_code");
+    // Whoever holds the number's code may learn it belongs to another account.
     const taken = await a.client.post("/api/update-phone", { email: a.identity.email, newPhone: b.identity.phone, verificationCode: code });
     assert.equal(taken.status, 409);
     assert.equal(taken.body.code, "phone_taken");
-    // The code is still good (the check came first): b can still verify with it.
-    assert.equal((await server.client().post("/api/verify-code", { phone: b.identity.phone, code })).status, 200);
 
     const target = newPhone();
     const c2 = await sendTo(target);

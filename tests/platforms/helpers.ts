@@ -14,19 +14,30 @@ import { TEST_SECRETS } from "../support/server.ts";
 
 export const APP_URL = "http://127.0.0.1:5999";
 
+export interface AuthorizeOptions {
+  user?: string;
+  decision?: "allow" | "deny";
+  state?: string;
+  verifier?: string;
+  /** Meta: permissions the user unticks on the consent dialog. */
+  declined?: string[];
+  /** Authorize parameters to leave out (e.g. auth_type, to see what happens without it). */
+  without?: string[];
+}
+
 export interface Harness {
   sandbox: RunningSandbox;
   clock: TestClock;
   config: Config;
   adapters: PlatformAdapters;
   control(path: string, body?: unknown, method?: string): Promise<any>;
-  authorize(platform: Platform, o?: { user?: string; decision?: "allow" | "deny"; state?: string; verifier?: string }): Promise<URL>;
+  authorize(platform: Platform, o?: AuthorizeOptions): Promise<URL>;
   connect(platform: Platform, user?: string): Promise<NewConnection>;
   close(): Promise<void>;
 }
 
 /** Config and adapters for a sandbox at `sandboxUrl` (any URL: tests also point at a closed port). */
-export function adaptersFor(sandboxUrl: string, clock: TestClock, timeoutMs = 1500): { config: Config; adapters: PlatformAdapters } {
+export function adaptersFor(sandboxUrl: string, clock: TestClock, timeoutMs = 1500, env: Record<string, string> = {}): { config: Config; adapters: PlatformAdapters } {
   const config = loadConfig({
     NODE_ENV: "test",
     PLATFORM_MODE: "sandbox",
@@ -34,6 +45,7 @@ export function adaptersFor(sandboxUrl: string, clock: TestClock, timeoutMs = 15
     PLATFORM_SANDBOX_URL: sandboxUrl,
     DATA_DIR: mkdtempSync(join(tmpdir(), "aiq-platforms-")),
     ...TEST_SECRETS,
+    ...env,
   });
   return { config, adapters: createPlatformAdapters({ config, clock }, { timeoutMs }) };
 }
@@ -54,7 +66,7 @@ export async function harness(options: { timeoutMs?: number } = {}): Promise<Har
     return json;
   }
 
-  async function authorize(platform: Platform, o: { user?: string; decision?: "allow" | "deny"; state?: string; verifier?: string } = {}) {
+  async function authorize(platform: Platform, o: AuthorizeOptions = {}) {
     const oauth = adapters[platform].oauth();
     const q = new URLSearchParams({
       client_id: oauth.clientID,
@@ -64,6 +76,7 @@ export async function harness(options: { timeoutMs?: number } = {}): Promise<Har
       state: o.state ?? randomBytes(12).toString("hex"),
       ...oauth.authorizationParams,
     });
+    for (const k of o.without ?? []) q.delete(k);
     if (oauth.pkce && o.verifier) {
       q.set("code_challenge", createHash("sha256").update(o.verifier).digest("base64url"));
       q.set("code_challenge_method", "S256");
@@ -73,6 +86,7 @@ export async function harness(options: { timeoutMs?: number } = {}): Promise<Har
     const form = new URLSearchParams(q);
     form.set("user", o.user ?? "sandbox-user");
     form.set("decision", o.decision ?? "allow");
+    if (o.declined) form.set("declined", o.declined.join(","));
     const res = await fetch(`${oauth.authorizationURL}?${q}`, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded" },

@@ -23,7 +23,7 @@ describe("X adapter", () => {
     assert.equal(conn.platformUsername, "xuser");
     assert.ok(conn.refreshToken, "offline.access gives a refresh token");
     assert.equal(conn.expiresAt!.getTime(), h.clock.now().getTime() + 7200_000);
-    assert.deepEqual(conn.scopes, ["tweet.read", "tweet.write", "users.read", "offline.access"]);
+    assert.deepEqual(conn.scopes, ["tweet.read", "tweet.write", "users.read", "offline.access", "media.write"]);
     assert.deepEqual(await x().validate(conn), {});
   });
 

@@ -2,6 +2,7 @@
 // refresh token, resumable upload, content rules, quota errors.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { CHUNK_BYTES } from "../../server/platforms/youtube-upload.ts";
 import { failure, harness, type Harness } from "./helpers.ts";
 
 describe("YouTube adapter", () => {
@@ -74,11 +75,67 @@ describe("YouTube adapter", () => {
     await h.control("/rate-limit", { platform: "youtube", user: "tube", seconds: 0 });
     await h.control("/faults", { endpoint: "youtube.upload.start", status: 400, body: { error: { code: 400, message: "limit", errors: [{ reason: "uploadLimitExceeded", domain: "youtube.video" }] } } });
     assert.equal(yt().classifyError(await failure(yt().publish(conn, { content: "v", ...video() }))).kind, "rate_limited");
-    await h.control("/faults", { endpoint: "youtube.upload.put", mode: "hang" });
+    // The upload and every status query after it unanswered: only then is the outcome unknown.
+    await h.control("/faults", { endpoint: "youtube.upload.put", mode: "hang", times: 4 });
     const lost = yt().classifyError(await failure(yt().publish(conn, { content: "v", ...video() })));
     assert.equal(lost.kind, "outcome_unknown");
     assert.equal((await h.control("/published?platform=youtube")).posts.length, 1);
     await h.control("/revoke", { platform: "youtube", user: "tube" });
     assert.equal(yt().classifyError(await failure(yt().validate(conn))).kind, "auth_revoked");
+  });
+
+  it("a lost upload answer is resumed by asking the session (bytes */N): one video, not a second upload", async () => {
+    const conn = await h.connect("youtube", "resume");
+    await h.control("/faults", { endpoint: "youtube.upload.put", mode: "hang", times: 1 });
+    const r = await yt().publish(conn, { content: "Resumed", ...video() });
+    const puts = (await h.control("/calls?endpoint=youtube.upload.put")).calls.length;
+    assert.equal(puts, 2, "the upload, then one status query");
+    const live = (await h.control("/published?platform=youtube")).posts;
+    assert.deepEqual(live.map((p: any) => p.id), [r.platformPostId]);
+  });
+
+  it("uploads in 8 MiB chunks from a streamed download and resumes a dropped chunk where the session stands", async () => {
+    const conn = await h.connect("youtube", "chunks");
+    const size = CHUNK_BYTES + 70_000;
+    // The first chunk is carried out, then the connection drops before the answer.
+    await h.control("/faults", { endpoint: "youtube.upload.put", mode: "drop", times: 1 });
+    const r = await yt().publish(conn, { content: "Big one", mediaUrl: `${h.sandbox.url}/_media/sized.mp4?bytes=${size}`, mediaType: "video" });
+    const puts = (await h.control("/calls?endpoint=youtube.upload.put")).calls.length;
+    assert.equal(puts, 3, "chunk 1 (answer lost), a status query, chunk 2 — chunk 1 is not sent again");
+    assert.deepEqual((await h.control("/published?platform=youtube")).posts.map((p: any) => p.id), [r.platformPostId]);
+  });
+
+  it("reads back the privacy YouTube applied: an unaudited project's upload is private and the result says so", async () => {
+    const conn = await h.connect("youtube", "priv");
+    const forced = await yt().publish(conn, { content: "Private one", ...video() });
+    assert.equal(forced.visibility, "private");
+    assert.match(forced.notice ?? "", /private/);
+    await h.control("/settings", { youtubeAudited: true }, "PUT");
+    const open = await yt().publish(conn, { content: "Public one", ...video() });
+    assert.equal(open.visibility, "public");
+    assert.equal(open.notice, undefined);
+  });
+
+  it("never downloads a loopback URL: neutral error, not the platform's fault, nothing uploaded", async () => {
+    const conn = await h.connect("youtube", "ssrf");
+    // The sandbox itself listens on loopback, outside the allow-listed /_media/ prefix.
+    const err = await failure(yt().publish(conn, { content: "v", mediaUrl: `${h.sandbox.url}/_control/settings`, mediaType: "video" }));
+    const c = yt().classifyError(err);
+    assert.deepEqual([c.code, c.notPlatform, c.message], ["media_unavailable", true, "The media could not be downloaded"]);
+    assert.equal((await h.control("/calls?endpoint=youtube.upload.start")).calls.length, 0);
+  });
+
+  it("caps the uploads one post may use: after three sessions it stops instead of spending the project's daily quota", async () => {
+    const conn = await h.connect("youtube", "capped");
+    const value: Record<string, unknown> = {};
+    const state = { get: async () => ({ ...value }), set: async (p: Record<string, unknown>) => void Object.assign(value, p) };
+    await h.control("/faults", { endpoint: "youtube.upload.start", status: 503, times: 3, body: { error: { code: 503, message: "backend", errors: [{ reason: "backendError" }] } } });
+    for (let i = 0; i < 3; i++) await failure(yt().publish(conn, { content: "Capped", ...video(), state }));
+    assert.equal(value.uploads, undefined, "a session that never opened does not count");
+    for (let i = 0; i < 3; i++) await yt().publish(conn, { content: `Counted ${i}`, ...video(), state });
+    assert.equal(value.uploads, 3);
+    const capped = yt().classifyError(await failure(yt().publish(conn, { content: "Fourth", ...video(), state })));
+    assert.deepEqual([capped.kind, capped.code], ["permanent", "upload_cap"]);
+    assert.equal((await h.control("/calls?endpoint=youtube.upload.start")).calls.length, 6, "no session opened for the fourth");
   });
 });

@@ -30,7 +30,11 @@ const POST_FIELDS = [
   "scheduledFor",
   "status",
   "strategicTheme",
-];
+  // (platforms) what the platform decided beside the id
+  "platformNotice",
+  "visibility",
+  "analyticsError",
+].sort();
 
 describe("posts API", () => {
   let server: TestServer;
@@ -185,7 +189,7 @@ describe("posts API", () => {
     assert.ok(health.body.retryAt);
     const shown = (await u.client.get("/api/platform-health")).body;
     assert.deepEqual(shown.map((h: { platform: string }) => h.platform), [...PLATFORMS]);
-    assert.deepEqual(Object.keys(shown[0]).sort(), ["healthy", "lastError", "platform", "retryAt", "state"]);
+    assert.deepEqual(Object.keys(shown[0]).sort(), ["healthy", "lastError", "operatorCode", "pausedFor", "platform", "retryAt", "state"]);
     assert.equal(shown.find((h: { platform: string }) => h.platform === "x").healthy, false);
     await server.deps.db.execute(sql`delete from platform_health where platform = 'x'`);
 

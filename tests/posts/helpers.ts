@@ -183,7 +183,8 @@ export async function multiProcessSetup(env: Record<string, string>) {
   const sandboxUrl = `http://127.0.0.1:${port}`;
   const server = await start({ env: { ...FAST_PUBLISHING, ...env, PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandboxUrl } });
   const sandbox = await startSandboxProcess(server.url, port);
-  await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000 });
+  // Containers ready at once (still asked about): these tests count sends, not Instagram's processing.
+  await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000, igImageProcessingMs: 0 });
   const childEnv = (childPort: number): Record<string, string> => ({
     NODE_ENV: "test",
     PORT: String(childPort),

@@ -26,9 +26,19 @@ const schemas = {
   analytics: z.object({ postId: z.string().min(1), reach: z.number().int().min(0), impressions: z.number().int().min(0), engagement: z.number().int().min(0) }),
   pages: z.object({
     user,
-    pages: z.array(z.object({ id: z.string().regex(/^\d+$/).optional(), name: z.string().min(1), instagram: z.boolean().default(false), username: z.string().optional() })),
+    pages: z.array(
+      z.object({
+        id: z.string().regex(/^\d+$/).optional(),
+        name: z.string().min(1),
+        instagram: z.boolean().default(false),
+        username: z.string().optional(),
+        businessManaged: z.boolean().default(false),
+      }),
+    ),
   }),
   clock: z.object({ advanceMs: z.number().int() }),
+  appSecret: z.object({ platform, secret: z.string().min(1) }),
+  linkedinPages: z.object({ user, pages: z.array(z.object({ id: z.string().regex(/^\d+$/).optional(), name: z.string().min(1) })) }),
   settings: z.object({
     accessTtl: z.object({ metaShort: z.number(), metaLong: z.number(), linkedin: z.number(), x: z.number(), google: z.number() }).partial().optional(),
     linkedinRefreshTtl: z.number().int().min(1).optional(),
@@ -38,6 +48,12 @@ const schemas = {
     xPostsPer15Min: z.number().int().min(0).optional(),
     linkedinMemberFinder: z.boolean().optional(),
     linkedinDuplicateWindowMs: z.number().int().min(0).optional(),
+    youtubeAudited: z.boolean().optional(),
+    linkedinVersionLifetimeMonths: z.number().int().min(1).max(36).optional(),
+    xCreditsDepleted: z.boolean().optional(),
+    xUserPostsPer24Hours: z.number().int().min(0).optional(),
+    igImageProcessingMs: z.number().int().min(0).optional(),
+    igVideoProcessingMs: z.number().int().min(0).optional(),
   }),
 };
 
@@ -125,7 +141,12 @@ export function controlRoutes(s: SandboxState): Router {
     if (!b) return;
     const pages = b.pages.map((p, i) => {
       const id = p.id ?? ids.page(`${b.user}:${i}:${p.name}`);
-      return { id, name: p.name, ...(p.instagram ? { instagram: { id: ids.instagram(`${b.user}:${id}`), username: p.username ?? `${b.user}_${i}_ig` } } : {}) };
+      return {
+        id,
+        name: p.name,
+        ...(p.instagram ? { instagram: { id: ids.instagram(`${b.user}:${id}`), username: p.username ?? `${b.user}_${i}_ig` } } : {}),
+        ...(p.businessManaged ? { businessManaged: true } : {}),
+      };
     });
     s.pages.set(b.user, pages);
     res.json({ pages });
@@ -140,6 +161,21 @@ export function controlRoutes(s: SandboxState): Router {
     const e = typeof req.query.endpoint === "string" ? req.query.endpoint : undefined;
     const calls = s.calls.filter((c) => !e || c.endpoint === e).map((c) => ({ endpoint: c.endpoint, at: new Date(c.at).toISOString() }));
     res.json({ calls });
+  });
+  /** LinkedIn Pages the member administers (organizationAcls answers them). */
+  r.post("/linkedin-pages", (req, res) => {
+    const b = parse(schemas.linkedinPages, req, res);
+    if (!b) return;
+    const pages = b.pages.map((p, i) => ({ id: p.id ?? String(10_000_000 + Number(ids.page(`${b.user}:li:${i}`).slice(-7))), name: p.name }));
+    s.linkedinPages.set(b.user, pages);
+    res.json({ pages });
+  });
+  /** The platform's copy of our app secret (rotate it to see invalid_client; set it back to recover). */
+  r.post("/app-secret", (req, res) => {
+    const b = parse(schemas.appSecret, req, res);
+    if (!b) return;
+    for (const app of s.apps) if (app.family === FAMILY_OF[b.platform]) app.clientSecret = b.secret;
+    res.json({ ok: true });
   });
   /** The identities a sandbox account name gets on each platform. */
   r.get("/identities/:user", (req, res) => {

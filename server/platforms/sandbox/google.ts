@@ -1,7 +1,7 @@
 // YouTube Data API v3: my channel, resumable upload (metadata, then bytes),
 // the uploads playlist, video statistics; and a sample video to upload.
 import express, { type Request, type Router } from "express";
-import { bearer, googleFail, handle, params } from "./kit.ts";
+import { bearer, googleFail, handle, params, type Reply } from "./kit.ts";
 import { ids, type SandboxState, type Token } from "./state.ts";
 
 // A few bytes shaped like an MP4 header: the sandbox only checks that bytes arrive.
@@ -43,7 +43,9 @@ export function googleRoutes(s: SandboxState): Router {
     if (!title.trim() || [...title].length > 100 || /[<>]/.test(title)) throw googleFail(400, "invalidTitle", "The request metadata specifies an invalid or empty video title.", "INVALID_ARGUMENT", "youtube.video");
     if (Buffer.byteLength(description) > 5000 || /[<>]/.test(description)) throw googleFail(400, "invalidDescription", "The request metadata specifies an invalid video description.", "INVALID_ARGUMENT", "youtube.video");
     const uploadId = s.secret("AEnB2U");
-    s.uploads.set(uploadId, { user: t.user, channel: channel(t), title, description });
+    const declared = Number(req.get("x-upload-content-length"));
+    const privacy = typeof req.body?.status?.privacyStatus === "string" ? req.body.status.privacyStatus : "public";
+    s.uploads.set(uploadId, { user: t.user, channel: channel(t), title, description, ...(Number.isFinite(declared) && declared > 0 ? { total: declared } : {}), privacy });
     const location = `${req.protocol}://${req.get("host")}${req.baseUrl}/googleapis/upload/youtube/v3/videos?uploadType=resumable&upload_id=${uploadId}`;
     return { headers: { location } };
   }));
@@ -51,23 +53,40 @@ export function googleRoutes(s: SandboxState): Router {
   r.put(
     "/googleapis/upload/youtube/v3/videos",
     express.raw({ type: () => true, limit: "200mb" }),
-    handle(s, "youtube.upload.put", (req) => {
+    handle(s, "youtube.upload.put", (req): Reply => {
       const t = token(req);
       const upload = s.uploads.get(params(req).upload_id ?? "");
       if (!upload || upload.user !== t.user) throw googleFail(404, "notFound", "The upload session was not found.", "NOT_FOUND");
-      if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw googleFail(400, "badContent", "The uploaded file is empty.", "INVALID_ARGUMENT");
-      s.uploads.delete(params(req).upload_id!);
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      // Resumable protocol: "bytes a-b/total" carries a chunk, "bytes */total" asks how much arrived.
+      const range = /^bytes (?:(\d+)-(\d+)|\*)\/(\d+|\*)$/.exec(req.get("content-range") ?? "");
+      if (range) {
+        const total = range[3] === "*" ? undefined : Number(range[3]);
+        if (total !== undefined) upload.total = total;
+        if (range[1] !== undefined) {
+          if (Number(range[1]) !== (upload.received ?? 0)) throw googleFail(400, "badContent", "The chunk does not start where the upload stands.", "INVALID_ARGUMENT");
+          upload.received = (upload.received ?? 0) + body.length;
+        }
+        if (upload.done) return { json: upload.done };
+        if (upload.total === undefined || (upload.received ?? 0) < upload.total) {
+          return { status: 308, headers: upload.received ? { range: `bytes=0-${upload.received - 1}` } : ({} as Record<string, string>) };
+        }
+      } else {
+        if (upload.done) return { json: upload.done };
+        if (body.length === 0) throw googleFail(400, "badContent", "The uploaded file is empty.", "INVALID_ARGUMENT");
+      }
       const id = s.secret("").slice(0, 11);
       const publishedAt = new Date(s.now()).toISOString();
       s.publish({ platform: "youtube", id, user: t.user, account: upload.channel, text: upload.description, title: upload.title, createdAt: s.now() });
-      return {
-        json: {
-          kind: "youtube#video",
-          id,
-          snippet: { publishedAt, channelId: upload.channel, title: upload.title, description: upload.description },
-          status: { uploadStatus: "uploaded", privacyStatus: "public" },
-        },
+      // An API project Google has not audited may only upload private videos, whatever was asked.
+      const privacyStatus = s.settings.youtubeAudited ? upload.privacy : "private";
+      upload.done = {
+        kind: "youtube#video",
+        id,
+        snippet: { publishedAt, channelId: upload.channel, title: upload.title, description: upload.description },
+        status: { uploadStatus: "uploaded", privacyStatus },
       };
+      return { json: upload.done };
     }),
   );
 
@@ -114,5 +133,21 @@ export function mediaRoutes(): Router {
   const r = express.Router();
   r.get("/_media/sample.mp4", (_req, res) => void res.type("video/mp4").send(SAMPLE_VIDEO));
   r.get("/_media/sample.jpg", (_req, res) => void res.type("image/jpeg").send(SAMPLE_IMAGE));
+  // A video of a chosen size (at most 64 MiB), for chunked uploads and byte caps.
+  r.get("/_media/sized.mp4", (req, res) => {
+    const bytes = Math.min(Math.max(Number(req.query.bytes) || 0, 0), 64 * 1024 * 1024);
+    res.type(typeof req.query.type === "string" ? req.query.type : "video/mp4").setHeader("content-length", String(bytes));
+    const block = Buffer.alloc(64 * 1024, 7);
+    let left = bytes;
+    const pump = () => {
+      while (left > 0) {
+        const n = Math.min(left, block.length);
+        left -= n;
+        if (!res.write(n === block.length ? block : block.subarray(0, n))) return void res.once("drain", pump);
+      }
+      res.end();
+    };
+    pump();
+  });
   return r;
 }

@@ -44,8 +44,20 @@ export function graphRoutes(s: SandboxState): Router {
     const page = s.pagesOf(t.user).find((p) => p.id === node);
     if (!page) throw graphFail(100, `Unsupported request - Object with ID '${node}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`, { type: "GraphMethodException" });
     // Publishing to a Page takes that Page's token.
-    if (t.kind !== "page" || t.pageId !== page.id) throw graphFail(200, "(#200) The user hasn't authorized the application to perform this action", { status: 403 });
+    if (t.kind !== "page" || t.pageId !== page.id || !t.scopes.includes("pages_manage_posts")) {
+      throw graphFail(200, "(#200) The user hasn't authorized the application to perform this action", { status: 403 });
+    }
+    businessRole(t, page, false);
     return page;
+  }
+
+  /** A Page role granted through Business Manager needs business_management (and for Instagram ads_management or ads_read). */
+  function businessRole(t: Token, page: PageSpec, instagram: boolean): void {
+    if (!page.businessManaged) return;
+    if (!t.scopes.includes("business_management")) throw graphFail(200, "(#200) Requires business_management permission to manage the object", { status: 403 });
+    if (instagram && !t.scopes.includes("ads_management") && !t.scopes.includes("ads_read")) {
+      throw graphFail(10, "(#10) Requires ads_management or ads_read permission for a Page managed in Business Manager", { status: 403 });
+    }
   }
 
   function igFor(t: Token, node: string): PageSpec {
@@ -149,13 +161,13 @@ export function graphRoutes(s: SandboxState): Router {
   r.post(`${base}/:node/media`, handle(s, "instagram.media.create", (req) => {
     const t = token(req);
     const node = String(req.params.node);
-    igFor(t, node);
+    businessRole(t, igFor(t, node), true);
     notLimited("instagram", t.user, node);
     const p = params(req);
     const media = p.image_url ?? p.video_url;
     if (!media) throw graphFail(100, "The parameter image_url is required.");
     const id = s.nextId();
-    s.igContainers.set(id, { igUserId: node, caption: p.caption ?? "", mediaUrl: media, published: false });
+    s.igContainers.set(id, { igUserId: node, caption: p.caption ?? "", mediaUrl: media, published: false, video: Boolean(p.video_url), createdAt: s.now(), createdReal: Date.now() });
     return { json: { id } };
   }));
 
@@ -167,6 +179,10 @@ export function graphRoutes(s: SandboxState): Router {
     const c = s.igContainers.get(params(req).creation_id ?? "");
     if (!c || c.igUserId !== node) throw graphFail(100, "The media container does not exist or belongs to another account.", { subcode: 2207006 });
     if (c.published) throw graphFail(100, "The media has already been published.", { subcode: 2207001 });
+    const status = s.containerStatus(c);
+    if (status === "EXPIRED") throw graphFail(100, "The media container has expired.", { subcode: 2207006 });
+    // Published before processing finished: Instagram's "not ready" answer.
+    if (status === "IN_PROGRESS") throw graphFail(9007, "Media ID is not available", { subcode: 2207027 });
     const recent = s.postsOf("instagram", node).filter((x) => x.createdAt > s.now() - DAY);
     if (recent.length >= s.settings.instagramDailyLimit) {
       throw graphFail(9, "Application request limit reached: the account has reached its 24-hour publishing limit", { subcode: 2207042, status: 400 });
@@ -205,17 +221,20 @@ export function graphRoutes(s: SandboxState): Router {
     const found = s.postById(String(req.params.node));
     const post = found && (found.platform === "facebook" || found.platform === "instagram") && found.user === t.user ? found : undefined;
     if (!post) throw graphFail(100, `Unsupported get request. Object with ID '${req.params.node}' does not exist`, { type: "GraphMethodException" });
+    // Insights need their own permission: read_insights for Pages, instagram_manage_insights for Instagram.
+    const needed = post.platform === "facebook" ? "read_insights" : "instagram_manage_insights";
+    if (!t.scopes.includes(needed)) throw graphFail(10, `(#10) Requires ${needed} permission to access insights`, { status: 403 });
     const m = s.analytics.get(post.id) ?? { reach: 0, impressions: 0, engagement: 0 };
-    const value: Record<string, number> = {
-      post_impressions: m.impressions,
-      post_impressions_unique: m.reach,
-      post_engaged_users: m.engagement,
-      reach: m.reach,
-      impressions: m.impressions,
-      views: m.impressions,
-      total_interactions: m.engagement,
-    };
-    const names = (params(req).metric ?? "").split(",").filter((n) => n in value);
+    const value: Record<string, number | Record<string, number>> =
+      post.platform === "facebook"
+        ? { post_media_view: m.impressions, post_total_media_view_unique: m.reach, post_reactions_by_type_total: { like: m.engagement } }
+        : { reach: m.reach, views: m.impressions, total_interactions: m.engagement };
+    const asked = (params(req).metric ?? "").split(",").filter(Boolean);
+    // Retired metrics (post_impressions, post_impressions_unique, post_engaged_users, Instagram impressions) and any
+    // unknown name fail the whole call, as on Graph.
+    const invalid = asked.find((n) => !(n in value));
+    if (invalid) throw graphFail(100, `(#100) The value must be a valid insights metric: ${invalid}`);
+    const names = asked;
     return { json: { data: names.map((name) => ({ name, period: "lifetime", values: [{ value: value[name] }], id: `${post.id}/insights/${name}/lifetime` })) } };
   }));
 
@@ -229,7 +248,7 @@ export function graphRoutes(s: SandboxState): Router {
     const t = token(req);
     const node = String(req.params.node);
     const container = s.igContainers.get(node);
-    if (container) return { json: { id: node, status_code: container.published ? "PUBLISHED" : "FINISHED" } };
+    if (container) return { json: { id: node, status_code: s.containerStatus(container) } };
     const page = s.pagesOf(t.user).find((p) => p.id === node);
     if (page) return { json: { id: page.id, name: page.name } };
     const ig = s.pagesOf(t.user).find((p) => p.instagram?.id === node)?.instagram;

@@ -3,6 +3,9 @@
 import express, { type Request, type Router } from "express";
 import { bearer, Fail, handle, linkedinFail, params } from "./kit.ts";
 import { ids, type SandboxState, type Token } from "./state.ts";
+import { monthVersion } from "../linkedin-version.ts";
+import { checkPostMedia, linkedinMediaRoutes } from "./linkedin-media.ts";
+import { actsForOrganization, linkedinOrgRoutes } from "./linkedin-orgs.ts";
 
 const RESERVED = new Set([..."|{}@[]()<>#*_~"]);
 
@@ -37,6 +40,13 @@ export function linkedinRoutes(s: SandboxState): Router {
     if (!/^\d{6}$/.test(req.get("linkedin-version") ?? "")) {
       throw new Fail({ status: 400, json: { status: 400, code: "VERSION_MISSING", message: "A version must be present. Please specify a version by adding the LinkedIn-Version header." } });
     }
+    // Each monthly version is served for about a year (by the sandbox clock); later or unreleased ones answer 426.
+    const version = req.get("linkedin-version")!;
+    const now = new Date(s.now());
+    const oldest = monthVersion(now, s.settings.linkedinVersionLifetimeMonths - 1);
+    if (version < oldest || version > monthVersion(now, 0)) {
+      throw new Fail({ status: 426, json: { status: 426, code: "NONEXISTENT_VERSION", message: `Requested version ${version} is not active` } });
+    }
   };
 
   r.get(`${api}/v2/userinfo`, handle(s, "linkedin.userinfo", (req) => {
@@ -61,7 +71,7 @@ export function linkedinRoutes(s: SandboxState): Router {
     needVersion(req);
     if (!t.scopes.includes("w_member_social")) throw linkedinFail(403, "Not enough permissions to access: partnerApiPostsExternal.CREATE", 100);
     const b = (req.body ?? {}) as Record<string, any>;
-    if (b.author !== urn(t)) throw linkedinFail(403, `Unpermitted fields present in REQUEST_BODY: Data Processing Exception while processing fields [/author]`, 100);
+    if (b.author !== urn(t) && !actsForOrganization(s, t, b.author, "w_organization_social")) throw linkedinFail(403, `Unpermitted fields present in REQUEST_BODY: Data Processing Exception while processing fields [/author]`, 100);
     const problems: string[] = [];
     if (typeof b.commentary !== "string") problems.push("/commentary :: field is required");
     else if ([...b.commentary].length > 3000) problems.push("/commentary :: length must be at most 3000");
@@ -69,9 +79,11 @@ export function linkedinRoutes(s: SandboxState): Router {
     if (b.lifecycleState !== "PUBLISHED") problems.push("/lifecycleState :: must be PUBLISHED");
     if (!b.distribution || b.distribution.feedDistribution === undefined) problems.push("/distribution :: field is required");
     if (problems.length) throw new Fail({ status: 422, json: { status: 422, message: `ERROR :: ${problems.join("; ")}` } });
+    const author = String(b.author);
+    const mediaIds = checkPostMedia(s, author, b.content);
     // The same commentary again from the same author is refused, naming the live post (LinkedIn's real answer).
     const since = s.now() - s.settings.linkedinDuplicateWindowMs;
-    const twin = s.postsOf("linkedin", urn(t)).find((x) => x.text === b.commentary && x.createdAt >= since);
+    const twin = s.postsOf("linkedin", author).find((x) => x.text === b.commentary && x.createdAt >= since);
     if (twin) {
       throw new Fail({
         status: 422,
@@ -84,7 +96,7 @@ export function linkedinRoutes(s: SandboxState): Router {
       });
     }
     const id = `urn:li:share:${s.nextId()}`;
-    s.publish({ platform: "linkedin", id, user: t.user, account: urn(t), text: b.commentary, rendered: renderLittleText(b.commentary), createdAt: s.now() });
+    s.publish({ platform: "linkedin", id, user: t.user, account: author, text: b.commentary, rendered: renderLittleText(b.commentary), createdAt: s.now(), ...(mediaIds ? { mediaIds } : {}) });
     return { status: 201, headers: { "x-restli-id": id, "x-linkedin-id": id } };
   }));
 
@@ -92,15 +104,18 @@ export function linkedinRoutes(s: SandboxState): Router {
     const t = token(req);
     needVersion(req);
     const p = params(req);
-    // Listing a member's posts needs r_member_social, which LinkedIn grants only to partner apps.
-    if (!s.settings.linkedinMemberFinder || p.q !== "author" || p.author !== urn(t)) {
+    // An organization's posts can be listed by its admins (r_organization_social); a member's only
+    // with r_member_social, which LinkedIn grants to partner apps alone.
+    const asPage = actsForOrganization(s, t, p.author, "r_organization_social");
+    const asMember = s.settings.linkedinMemberFinder && p.author === urn(t);
+    if (p.q !== "author" || (!asPage && !asMember)) {
       throw new Fail({
         status: 403,
         json: { status: 403, serviceErrorCode: 100, code: "ACCESS_DENIED", message: `Not enough permissions to access: partnerApiPostsExternal.FINDER-author.${req.get("linkedin-version") ?? ""}` },
       });
     }
     const count = Math.min(Number(p.count ?? 10) || 10, 100);
-    const elements = s.postsOf("linkedin", urn(t))
+    const elements = s.postsOf("linkedin", asPage ? String(p.author) : urn(t))
       .slice()
       .reverse() // among equal times, the later one first
       .sort((a, b) => b.createdAt - a.createdAt)
@@ -108,5 +123,7 @@ export function linkedinRoutes(s: SandboxState): Router {
       .map((x) => ({ id: x.id, author: x.account, commentary: x.text, createdAt: x.createdAt, publishedAt: x.createdAt, lastModifiedAt: x.createdAt, lifecycleState: "PUBLISHED", visibility: "PUBLIC" }));
     return { json: { elements, paging: { start: 0, count, total: elements.length } } };
   }));
+  linkedinMediaRoutes(s, r, api, token, needVersion, urn);
+  linkedinOrgRoutes(s, r, api, token, needVersion, urn);
   return r;
 }

@@ -13,7 +13,7 @@ const AUTHORIZE_PATH: Record<Family, string> = {
   x: "/x/i/oauth2/authorize",
   google: "/google/o/oauth2/v2/auth",
 };
-const FORWARDED = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "access_type", "prompt", "include_granted_scopes"];
+const FORWARDED = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "access_type", "prompt", "include_granted_scopes", "auth_type"];
 
 const errorPage = (title: string, message: string): Fail =>
   new Fail({ status: 400, html: `<!doctype html><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>` });
@@ -84,7 +84,7 @@ function decide(s: SandboxState, family: Family, a: AuthorizeRequest): Reply {
     family,
     clientId: a.app.clientId,
     redirectUri: a.redirectUri,
-    scopes: a.scopes,
+    scopes: family === "meta" ? metaGrant(s, user, a.scopes, p) : a.scopes,
     user,
     expiresAt: s.now() + s.settings.codeTtl[family] * 1000,
     ...(p.code_challenge ? { challenge: p.code_challenge, challengeMethod: p.code_challenge_method ?? "plain" } : {}),
@@ -92,6 +92,22 @@ function decide(s: SandboxState, family: Family, a: AuthorizeRequest): Reply {
     used: false,
   });
   return redirectWith(a.redirectUri, { code, state: p.state });
+}
+
+/**
+ * Facebook Login: the user may decline permissions (form field `declined`);
+ * a declined permission is not asked again — prompt=consent changes nothing —
+ * unless the app sends auth_type=rerequest.
+ */
+function metaGrant(s: SandboxState, user: string, asked: string[], p: Record<string, string>): string[] {
+  const declinedNow = new Set((p.declined ?? "").split(/[ ,]+/).filter(Boolean));
+  const before = s.metaDeclined.get(user) ?? new Set<string>();
+  const askedAgain = p.auth_type === "rerequest";
+  const granted = asked.filter((x) => !declinedNow.has(x) && (askedAgain || !before.has(x)));
+  const still = new Set([...before].filter((x) => !granted.includes(x)));
+  for (const x of declinedNow) still.add(x);
+  s.metaDeclined.set(user, still);
+  return granted;
 }
 
 export function authorizeRoutes(s: SandboxState): Router {

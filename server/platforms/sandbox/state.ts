@@ -5,6 +5,9 @@ import type { ServerResponse } from "node:http";
 import type { Platform } from "../../../shared/schema.ts";
 import type { Clock } from "../../deps.ts";
 import { SANDBOX_CREDENTIALS } from "../endpoints.ts";
+import type { Container, Upload } from "./uploads.ts";
+
+export type { Container, Upload } from "./uploads.ts";
 
 export type Family = "meta" | "linkedin" | "x" | "google";
 export const FAMILY_OF: Record<Platform, Family> = { facebook: "meta", instagram: "meta", linkedin: "linkedin", x: "x", youtube: "google" };
@@ -22,6 +25,18 @@ export interface Settings {
   linkedinMemberFinder: boolean;
   /** LinkedIn refuses the same commentary from the same author within this window (422, naming the live post). */
   linkedinDuplicateWindowMs: number;
+  /** YouTube: uploads from an API project Google has not audited are forced private. */
+  youtubeAudited: boolean;
+  /** How many monthly LinkedIn-Version values are active (the current month and the ones before it). */
+  linkedinVersionLifetimeMonths: number;
+  /** X pay-per-use: the app is out of credits, every API call answers 402. */
+  xCreditsDepleted: boolean;
+  /** X's 24-hour cap on posts per user (answered with x-user-limit-24hour-* headers). */
+  xUserPostsPer24Hours: number;
+  /** Instagram processes every container: images take this long (real time or sandbox clock, whichever passes first)… */
+  igImageProcessingMs: number;
+  /** …and Reels minutes. */
+  igVideoProcessingMs: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -33,6 +48,12 @@ export const DEFAULT_SETTINGS: Settings = {
   xPostsPer15Min: 100,
   linkedinMemberFinder: false,
   linkedinDuplicateWindowMs: 24 * 3600 * 1000,
+  youtubeAudited: false,
+  linkedinVersionLifetimeMonths: 12,
+  xCreditsDepleted: false,
+  xUserPostsPer24Hours: 2400,
+  igImageProcessingMs: 200,
+  igVideoProcessingMs: 120_000,
 };
 
 export interface App {
@@ -91,6 +112,8 @@ export interface Published {
   rendered?: string;
   title?: string;
   mediaUrl?: string;
+  /** X and LinkedIn: the uploaded media the post names (X media ids, LinkedIn image/video URNs). */
+  mediaIds?: string[];
   createdAt: number;
 }
 
@@ -116,6 +139,8 @@ export interface PageSpec {
   id: string;
   name: string;
   instagram?: { id: string; username: string };
+  /** The user's role on this Page comes through Business Manager: publishing needs business_management (Instagram also ads_*). */
+  businessManaged?: boolean;
 }
 
 export interface Metrics {
@@ -162,8 +187,16 @@ export class SandboxState {
   rateLimits = new Map<string, number>();
   analytics = new Map<string, Metrics>();
   pages = new Map<string, PageSpec[]>();
-  igContainers = new Map<string, { igUserId: string; caption: string; mediaUrl: string; published: boolean }>();
-  uploads = new Map<string, { user: string; channel: string; title: string; description: string }>();
+  igContainers = new Map<string, Container>();
+  /** Meta: permissions each sandbox user declined; asked again only with auth_type=rerequest. */
+  metaDeclined = new Map<string, Set<string>>();
+  /** LinkedIn Pages each sandbox member administers. */
+  linkedinPages = new Map<string, Array<{ id: string; name: string }>>();
+  /** X media uploads by id. */
+  xMedia = new Map<string, { user: string; bytes: number; category: string }>();
+  /** LinkedIn Images/Videos API uploads by URN. */
+  linkedinMedia = new Map<string, { owner: string; kind: "image" | "video"; size?: number; received: number; parts?: number; status: "WAITING_UPLOAD" | "AVAILABLE" }>();
+  uploads = new Map<string, Upload>();
   /** Every call by endpoint name, to count what the product did. */
   calls: Array<{ endpoint: string; at: number }> = [];
   held = new Set<ServerResponse>();
@@ -199,7 +232,7 @@ export class SandboxState {
 
   reset(): void {
     this.settings = structuredClone(DEFAULT_SETTINGS);
-    for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads]) m.clear();
+    for (const m of [this.codes, this.tokens, this.refreshTokens, this.latency, this.rateLimits, this.analytics, this.pages, this.igContainers, this.uploads, this.metaDeclined, this.xMedia, this.linkedinMedia, this.linkedinPages]) m.clear();
     this.published = [];
     this.byAccount.clear();
     this.byId.clear();
@@ -273,6 +306,14 @@ export class SandboxState {
     let ms = 0;
     for (const [pattern, v] of this.latency) if (matches(pattern, endpoint)) ms = Math.max(ms, v);
     return ms;
+  }
+
+  /** IN_PROGRESS, FINISHED, PUBLISHED or EXPIRED (24 hours by the sandbox clock). */
+  containerStatus(c: Container): "IN_PROGRESS" | "FINISHED" | "PUBLISHED" | "EXPIRED" {
+    if (c.published) return "PUBLISHED";
+    if (this.now() - c.createdAt > 86_400_000) return "EXPIRED";
+    const ms = c.video ? this.settings.igVideoProcessingMs : this.settings.igImageProcessingMs;
+    return this.now() - c.createdAt >= ms || Date.now() - c.createdReal >= ms ? "FINISHED" : "IN_PROGRESS";
   }
 
   rateLimitedUntil(platform: Platform, user: string): number | undefined {

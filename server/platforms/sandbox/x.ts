@@ -6,6 +6,7 @@ import { bearer, Fail, handle, params, xFail } from "./kit.ts";
 import { ids, type SandboxState, type Token } from "./state.ts";
 
 const WINDOW = 15 * 60_000;
+const DAY = 86_400_000;
 
 export function xRoutes(s: SandboxState): Router {
   const r = express.Router();
@@ -21,6 +22,10 @@ export function xRoutes(s: SandboxState): Router {
   function token(req: Request): Token {
     const st = s.tokenState("x", bearer(req));
     if (st.problem) throw xFail(401, "Unauthorized", "Unauthorized");
+    // Pay-per-use: an app out of credits is refused on every call, whoever's token it sends.
+    if (s.settings.xCreditsDepleted) {
+      throw new Fail({ status: 402, json: { title: "Payment Required", detail: "credits depleted", type: "https://api.x.com/2/problems/credits-depleted", status: 402 } });
+    }
     const until = s.rateLimitedUntil("x", st.token!.user);
     if (until !== undefined) throw limited(until);
     return st.token!;
@@ -30,9 +35,29 @@ export function xRoutes(s: SandboxState): Router {
 
   r.get(`${api}/users/me`, handle(s, "x.users.me", (req) => ({ json: { data: me(token(req)) } })));
 
+  // Media only through the upload API: an image in one call (base64 JSON), its id then named by the post.
+  r.post(`${api}/media/upload`, handle(s, "x.media.upload", (req) => {
+    const t = token(req);
+    if (!t.scopes.includes("media.write")) throw xFail(403, "Forbidden", "You are not permitted to perform this action.");
+    const b64 = typeof req.body?.media === "string" ? req.body.media : "";
+    const bytes = Buffer.from(b64, "base64");
+    if (!bytes.length) throw new Fail({ status: 400, json: { errors: [{ message: "$.media: is missing but it is required" }], title: "Invalid Request", detail: "One or more parameters to your request was invalid.", type: "https://api.twitter.com/2/problems/invalid-request" } });
+    if (bytes.length > 5 * 1024 * 1024) throw xFail(400, "Invalid Request", "Image file size must be <= 5242880 bytes");
+    const id = `19${s.nextId().padStart(17, "0")}`;
+    s.xMedia.set(id, { user: t.user, bytes: bytes.length, category: String(req.body?.media_category ?? "tweet_image") });
+    return { json: { data: { id, media_key: `3_${id}`, size: bytes.length, expires_after_secs: 86400 } } };
+  }));
+
   r.post(`${api}/tweets`, handle(s, "x.tweets.create", (req) => {
     const t = token(req);
     if (!t.scopes.includes("tweet.write")) throw xFail(403, "Forbidden", "You are not permitted to perform this action.");
+    const mediaIds: unknown = req.body?.media?.media_ids;
+    if (mediaIds !== undefined) {
+      const list = Array.isArray(mediaIds) ? mediaIds.map(String) : [];
+      if (!list.length || list.length > 4 || list.some((m) => s.xMedia.get(m)?.user !== t.user)) {
+        throw new Fail({ status: 400, json: { errors: [{ message: "$.media.media_ids: Your media IDs are invalid." }], title: "Invalid Request", detail: "One or more parameters to your request was invalid.", type: "https://api.twitter.com/2/problems/invalid-request" } });
+      }
+    }
     const text = typeof req.body?.text === "string" ? req.body.text.normalize("NFC") : "";
     if (!text) {
       throw new Fail({ status: 400, json: { errors: [{ message: "$.text: is missing but it is required" }], title: "Invalid Request", detail: "One or more parameters to your request was invalid.", type: "https://api.twitter.com/2/problems/invalid-request" } });
@@ -40,11 +65,25 @@ export function xRoutes(s: SandboxState): Router {
     if (xWeightedLength(text) > 280) throw xFail(403, "Forbidden", "Your Tweet text is too long. For more information on how Twitter determines text length see https://github.com/twitter/twitter-text.");
     const recent = mine(t).filter((x) => x.createdAt > s.now() - WINDOW);
     if (recent.length >= s.settings.xPostsPer15Min) throw limited(Math.min(...recent.map((x) => x.createdAt)) + WINDOW);
+    // The 24-hour cap per user: its own headers beside the 15-minute window's (which still has room).
+    const today = mine(t).filter((x) => x.createdAt > s.now() - DAY);
+    if (today.length >= s.settings.xUserPostsPer24Hours) {
+      const reset = String(Math.ceil((Math.min(...today.map((x) => x.createdAt)) + DAY) / 1000));
+      throw xFail(429, "Too Many Requests", "Too Many Requests", {
+        "x-rate-limit-limit": String(s.settings.xPostsPer15Min),
+        "x-rate-limit-remaining": String(s.settings.xPostsPer15Min - recent.length - 1),
+        "x-rate-limit-reset": String(Math.ceil((s.now() + WINDOW) / 1000)),
+        "x-user-limit-24hour-limit": String(s.settings.xUserPostsPer24Hours),
+        "x-user-limit-24hour-remaining": "0",
+        "x-user-limit-24hour-reset": reset,
+      });
+    }
     if (mine(t).some((x) => x.text === text && x.createdAt > s.now() - 86_400_000)) {
       throw xFail(403, "Forbidden", "You are not allowed to create a Tweet with duplicate content.");
     }
     const id = `18${s.nextId().padStart(17, "0")}`;
-    s.publish({ platform: "x", id, user: t.user, account: ids.xUser(t.user), text, createdAt: s.now() });
+    const media = Array.isArray(mediaIds) ? { mediaIds: mediaIds.map(String) } : {};
+    s.publish({ platform: "x", id, user: t.user, account: ids.xUser(t.user), text, createdAt: s.now(), ...media });
     return { status: 201, json: { data: { id, text, edit_history_tweet_ids: [id] } } };
   }));
 
