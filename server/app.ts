@@ -11,6 +11,7 @@ import { clientConnectionRoutes } from "./connections/client-routes.ts";
 import { onboardingRoutes } from "./onboarding/routes.ts";
 import { giftTrackerRoutes } from "./onboarding/gift-tracker.ts";
 import { subscriptionStreams, type SubscriptionStreams } from "./subscription/stream.ts";
+import { giftRoutes } from "./onboarding/gift-routes.ts";
 import { quotaRoutes } from "./quota/routes.ts";
 import { postRoutes } from "./posts/routes.ts";
 import { billingRoutes, stripeWebhookRoutes } from "./billing/routes.ts";
@@ -19,10 +20,12 @@ import { contentRoutes } from "./content/routes.ts";
 import { eventRoutes } from "./events/routes.ts";
 import { errorHandler, HttpError, notFoundApi, sendError } from "./http/errors.ts";
 import { healthRoutes } from "./http/health.ts";
+import { contractRoutes } from "./http/contract.ts";
+import { requestLogging } from "./http/request-log.ts";
 import { metricsRoutes } from "./ops/metrics.ts";
 import { requireOpsToken } from "./http/ops-auth.ts";
 import { createSandbox } from "./platforms/sandbox/index.ts";
-import { jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
+import { canonicalLoopbackPages, jsonBody, requireJsonBodies, safePaths, sameOriginWrites, securityHeaders } from "./http/security.ts";
 import { spaRoutes } from "./http/spa.ts";
 import { createSessions, idleTimeout, type SessionHandle } from "./http/session.ts";
 
@@ -39,10 +42,12 @@ export function createApp(deps: Deps): App {
   app.set("trust proxy", config.trustProxy);
   app.disable("x-powered-by");
 
+  app.use(requestLogging(deps.log));
   app.use(securityHeaders());
   app.use(safePaths);
   app.use(healthRoutes(deps));
   app.use(metricsRoutes(deps));
+  app.use(contractRoutes());
   // The fake platforms, before the JSON-only guard: OAuth token endpoints and consent forms are form-encoded.
   if (config.platforms.mode === "sandbox") {
     // In production (ALLOW_SANDBOX_IN_PRODUCTION=true) the control API would let anyone change what every
@@ -54,7 +59,8 @@ export function createApp(deps: Deps): App {
   app.use(stripeWebhookRoutes(deps));
 
   const sessions = createSessions(config, deps.database.pool);
-  app.use(sameOriginWrites(config.publicOrigin));
+  app.use(sameOriginWrites(config.allowedOrigins));
+  if (config.allowedOrigins.length > 1) app.use(canonicalLoopbackPages(config.publicUrl, config.allowedOrigins));
   app.use(requireJsonBodies);
   app.use(jsonBody());
   app.use(sessions.middleware);
@@ -77,6 +83,7 @@ export function createApp(deps: Deps): App {
   app.use(giftTrackerRoutes(deps));
   const streams = subscriptionStreams(deps, { pingMs: config.sse.pingMs });
   app.use(streams.router);
+  app.use(giftRoutes(deps));
 
   app.use("/api", notFoundApi);
   // The React client's build: its files, and index.html for any page loaded directly (spa.ts).

@@ -40,6 +40,7 @@ const envSchema = z.object({
   TOKEN_ENCRYPTION_PREVIOUS_KEYS: optionalText,
   PLATFORM_MODE: z.enum(["sandbox", "live"]).optional(),
   ALLOW_SANDBOX_IN_PRODUCTION: bool(false),
+  ALLOW_OUTBOX_IN_PRODUCTION: bool(false),
   TRUST_PROXY: optionalText,
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   STATIC_DIR: optionalText,
@@ -282,6 +283,10 @@ function buildConfig(e: z.infer<typeof envSchema>) {
         "platform credentials for live mode (FACEBOOK_APP_ID/SECRET, LINKEDIN_CLIENT_ID/SECRET, X_CLIENT_ID/SECRET, GOOGLE_CLIENT_ID/SECRET), or PLATFORM_MODE=sandbox with ALLOW_SANDBOX_IN_PRODUCTION=true",
       );
     }
+    // Reconnect and cycle e-mails must reach people: a file on the server is not delivery.
+    if (!e.SMTP_URL && !e.ALLOW_OUTBOX_IN_PRODUCTION) {
+      missing.push("SMTP_URL (a mail transport for reconnect and cycle e-mails), or ALLOW_OUTBOX_IN_PRODUCTION=true to write them to DATA_DIR/outbox");
+    }
   }
   if (production && e.STRIPE_SECRET_KEY) {
     // Without the signing secret no webhook can be verified: renewals and cancellations would be lost.
@@ -315,6 +320,8 @@ function buildConfig(e: z.infer<typeof envSchema>) {
     port: e.PORT,
     publicUrl,
     publicOrigin: new URL(publicUrl).origin,
+    /** Origins whose writes are accepted: PUBLIC_URL's; in development also its other loopback spelling. */
+    allowedOrigins: allowedOrigins(new URL(publicUrl), production),
     dataDir,
     staticDir: e.STATIC_DIR ? resolve(e.STATIC_DIR) : undefined,
     trustProxy: parseTrustProxy(e.TRUST_PROXY, production),
@@ -454,3 +461,19 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return buildConfig(parsed.data);
 }
+
+// A browser on http://127.0.0.1:5000 sends that Origin even when PUBLIC_URL says
+// localhost (the default): in development both spellings are ours. Production
+// accepts exactly PUBLIC_URL.
+const LOOPBACK = ["localhost", "127.0.0.1"];
+function allowedOrigins(url: URL, production: boolean): string[] {
+  if (production || !LOOPBACK.includes(url.hostname)) return [url.origin];
+  return LOOPBACK.map((host) => {
+    const other = new URL(url.origin);
+    other.hostname = host;
+    return other.origin;
+  });
+}
+
+/** Every variable this file reads (tests/ops/env-example.test.ts keeps .env.example complete). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);

@@ -1,10 +1,15 @@
 // The one logger. Redaction is by path so a token, code, password or cookie
 // never reaches a log line even when a whole object is logged by mistake.
+import { AsyncLocalStorage } from "node:async_hooks";
 import pino, { type Logger } from "pino";
+
+// The id of the request being served (server/http/request-log.ts sets it), mixed into every line.
+const requestContext = new AsyncLocalStorage<string>();
+export const withRequestId = (requestId: string, fn: () => void) => requestContext.run(requestId, fn);
 
 export type Log = Logger;
 
-const SECRET_KEYS = [
+export const SECRET_KEYS = [
   "password",
   "passwordHash",
   "code",
@@ -33,5 +38,16 @@ export const REDACT_PATHS = [
 ];
 
 export function createLog(level: string, destination?: pino.DestinationStream): Log {
-  return pino({ level, redact: { paths: REDACT_PATHS, censor: "[redacted]" } }, destination);
+  return pino(
+    {
+      level,
+      redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+      // Every line logged while serving a request names it (server/http/request-log.ts).
+      mixin: () => {
+        const requestId = requestContext.getStore();
+        return requestId ? { requestId } : {};
+      },
+    },
+    destination,
+  );
 }

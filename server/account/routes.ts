@@ -1,6 +1,7 @@
 // Password reset endpoints the React client calls (CLIENT.md §6).
 import { Router } from "express";
 import { z } from "zod";
+import type { ApiRoute } from "../http/openapi.ts";
 import { emailField, passwordField } from "../auth/routes.ts";
 import type { Deps } from "../deps.ts";
 import { safeError, tooManyRequests } from "../http/errors.ts";
@@ -44,3 +45,19 @@ export function accountRoutes(deps: Deps): Router {
 
   return r;
 }
+
+/** The contract of these routes (server/http/contract.ts). */
+export const accountApi: ApiRoute[] = [
+  {
+    method: "post", path: "/api/forgot-password", tag: "auth", summary: "E-mail a password reset link (same answer whether or not the account exists)", body: forgotBody, errors: [429],
+    responses: { 200: { description: "Accepted", schema: z.strictObject({ success: z.literal(true), message: z.string() }) } },
+  },
+  {
+    method: "post", path: "/api/validate-reset-token", tag: "auth", summary: "Check a reset link before showing the form", body: validateBody, errors: [429],
+    responses: { 200: { description: "Valid", schema: z.strictObject({ success: z.literal(true), valid: z.literal(true) }) } },
+  },
+  {
+    method: "post", path: "/api/reset-password", tag: "auth", summary: "Set a new password with a reset link (used once)", body: resetBody, errors: [429],
+    responses: { 200: { description: "Changed", schema: z.strictObject({ success: z.literal(true), message: z.string() }) } },
+  },
+];

@@ -8,7 +8,8 @@ import { countActiveConnections } from "../connections/queries.ts";
 import { phoneField } from "../onboarding/phone.ts";
 import { accountOf, requireUser } from "./middleware.ts";
 import { knownDevice, rememberDevice } from "./device.ts";
-import { formatSessionUser, formatUser } from "./format.ts";
+import { formatSessionUser, formatUser, sessionUserSchema, userSchema } from "./format.ts";
+import { successOnly, type ApiRoute } from "../http/openapi.ts";
 import { findUserById } from "./queries.ts";
 import { login, signup } from "./service.ts";
 
@@ -102,3 +103,44 @@ export function authRoutes(deps: Deps): Router {
 
   return r;
 }
+
+const sessionStatusSchema = z.strictObject({
+  authenticated: z.boolean(),
+  sessionId: z.string().nullable(),
+  userId: z.number().int().nullable(),
+  userEmail: z.string().nullable(),
+  user: sessionUserSchema.nullable(),
+});
+const establishDoc = { body: emptyBody, responses: { 200: { description: "The session, now stored (sets the cookie)", schema: sessionStatusSchema } } };
+
+/** The contract of these routes (server/http/contract.ts). */
+export const authApi: ApiRoute[] = [
+  {
+    method: "get", path: "/api/login", tag: "auth", summary: "Where the client sends a logged-out browser: to its /login page",
+    responses: { 302: { description: "To /login", schema: z.strictObject({ redirectTo: z.literal("/login") }) } },
+  },
+  { method: "get", path: "/api/auth/session", tag: "auth", summary: "Session status", responses: { 200: { description: "Who this cookie belongs to", schema: sessionStatusSchema } } },
+  { method: "post", path: "/api/auth/establish-session", tag: "auth", summary: "Create the session cookie before any login", ...establishDoc },
+  { method: "post", path: "/api/establish-session", tag: "auth", summary: "Same as /api/auth/establish-session (older path)", ...establishDoc },
+  {
+    method: "post", path: "/api/auth/signup", tag: "auth", summary: "Create an account and log in",
+    description: "The phone must have been verified with /api/verify-code in the same cookie session (unless REQUIRE_PHONE_VERIFICATION=false).",
+    body: signupBody, errors: [409, 429],
+    responses: { 201: { description: "Signed up and logged in (new session id)", schema: z.strictObject({ user: userSchema }) } },
+  },
+  {
+    method: "post", path: "/api/auth/login", tag: "auth", summary: "Log in with email or phone and password", body: loginBody, errors: [401, 429],
+    responses: { 200: { description: "Logged in (new session id)", schema: z.strictObject({ user: userSchema }) } },
+  },
+  { method: "post", path: "/api/auth/logout", tag: "auth", summary: "Log out (deletes the session)", body: emptyBody, responses: { 200: { description: "Logged out", schema: successOnly } } },
+  { method: "get", path: "/api/user", tag: "auth", auth: "session", summary: "The logged-in user", responses: { 200: { description: "The user", schema: userSchema } } },
+  {
+    method: "get", path: "/api/user-status", tag: "auth", auth: "session", summary: "What the user has set up",
+    responses: {
+      200: {
+        description: "Subscription, brand and connection flags",
+        schema: z.strictObject({ hasActiveSubscription: z.boolean(), userType: z.enum(["subscriber", "free"]), hasBrandSetup: z.boolean(), hasConnections: z.boolean() }),
+      },
+    },
+  },
+];

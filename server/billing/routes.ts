@@ -13,6 +13,7 @@ import { parseBody, parseQuery } from "../http/validate.ts";
 import { applyCheckoutSession, checkoutEnded, createCheckoutSession, retrieveCheckoutSession } from "./checkout.ts";
 import { processEvent } from "./events.ts";
 import { paymentsDisabled, stripeFor } from "./stripe-client.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 
 const checkoutBody = z.strictObject({ priceId: z.string().trim().min(1, "is required").max(200) });
 const successQuery = z.object({ session_id: z.string().regex(/^cs_[A-Za-z0-9_]{1,200}$/, "must be a Checkout Session id (cs_…)") });
@@ -64,3 +65,20 @@ export function stripeWebhookRoutes(deps: Deps): Router {
   });
   return r;
 }
+
+/** The contract of these routes (server/http/contract.ts). */
+export const billingApi: ApiRoute[] = [
+  {
+    method: "post", path: "/api/create-checkout-session", tag: "billing", auth: "session", summary: "Start a Stripe Checkout for a configured price", body: checkoutBody, errors: [503],
+    responses: { 200: { description: "Where to send the browser", schema: z.strictObject({ url: z.string(), sessionId: z.string() }) } },
+  },
+  {
+    method: "get", path: "/api/payment-success", tag: "billing", summary: "Stripe's success redirect: confirms the session and applies the plan once", query: successQuery,
+    responses: { 302: { description: "To /brand-purpose?payment=success&setup=required, or /subscription?payment=incomplete|ended" } },
+  },
+  {
+    method: "post", path: "/api/webhooks/stripe", tag: "billing", summary: "Stripe's signed webhook (raw body; no Origin or JSON-type check)", errors: [400, 503],
+    description: "Needs the Stripe-Signature header; each event id is applied once.",
+    responses: { 200: { description: "Received", schema: z.strictObject({ received: z.literal(true), duplicate: z.boolean() }) } },
+  },
+];

@@ -13,6 +13,7 @@ import { guidanceFor } from "./guidance.ts";
 import { LOGO_FILE_NAME, logoDir, logoUrlOf, receiveLogo, removeLogoFile, storeLogoFile, verifiedLogo } from "./logo.ts";
 import { findBrandPurpose, findLogo, saveBrandPurpose, saveLogo } from "./queries.ts";
 import { brandPurposeSchema, guidanceSchema } from "./schemas.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 
 // Keystroke-driven: 56 calls were seen while one form was filled in. Enough for that, not for a loop.
 const GUIDANCE_LIMIT = { max: 60, windowMs: 60_000 };
@@ -87,3 +88,29 @@ export function brandRoutes(deps: Deps): Router {
   });
   return r;
 }
+
+const brandPurposeAnswer = z.looseObject({ brandName: z.string(), corePurpose: z.string(), logoUrl: z.string().nullable(), updatedAt: z.iso.datetime() });
+
+/** The contract of these routes (server/http/contract.ts). */
+export const brandApi: ApiRoute[] = [
+  {
+    method: "get", path: "/api/brand-purpose", tag: "brand", auth: "session", summary: "The saved brand purpose (null when there is none)",
+    responses: { 200: { description: "The brand purpose, or null", schema: brandPurposeAnswer.nullable() } },
+  },
+  {
+    method: "post", path: "/api/brand-purpose", tag: "brand", auth: "session", summary: "Save the brand purpose", body: brandPurposeSchema,
+    responses: { 200: { description: "Saved", schema: brandPurposeAnswer.extend({ success: z.literal(true) }) } },
+  },
+  {
+    method: "post", path: "/api/upload-logo", tag: "brand", auth: "session", summary: "Upload the logo (multipart field `logo`; JSON {} answers the stored one)", errors: [400, 413, 415, 429],
+    responses: { 200: { description: "The logo's public URL (and, for an upload, its type and size)", schema: z.looseObject({ success: z.literal(true), logoUrl: z.string().nullable() }) } },
+  },
+  {
+    method: "get", path: "/uploads/logos/:userId/:file", tag: "brand", summary: "A stored logo (public: platforms fetch it)", params: logoParams, errors: [404],
+    responses: { 200: { description: "The image", contentType: "image/*" } },
+  },
+  {
+    method: "post", path: "/api/generate-guidance", tag: "brand", auth: "session", summary: "Writing guidance for the brand purpose form", body: guidanceSchema, errors: [429],
+    responses: { 200: { description: "Guidance", schema: z.strictObject({ guidance: z.string(), cached: z.boolean() }) } },
+  },
+];

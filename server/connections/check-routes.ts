@@ -8,9 +8,11 @@ import type { Deps } from "../deps.ts";
 import { HttpError } from "../http/errors.ts";
 import { limitConnectionChecks } from "./verify.ts";
 import { sameOriginOnly } from "../http/security.ts";
-import { platformParam } from "./platform-param.ts";
+import { platformParam, platformPathSchema } from "./platform-param.ts";
+import { z } from "zod";
+import type { ApiRoute } from "../http/openapi.ts";
 import { checkConnection, checkUserConnections } from "./connection-check.ts";
-import { formatConnection } from "./format.ts";
+import { connectionSchema, formatConnection } from "./format.ts";
 import { findActiveConnection, listConnections } from "./service.ts";
 import { refreshConnection } from "./token-manager.ts";
 
@@ -81,3 +83,20 @@ export function checkRoutes(deps: Deps): Router {
 
   return r;
 }
+
+/** The contract of these routes (server/http/contract.ts). */
+export const checkApi: ApiRoute[] = [
+  {
+    method: "get", path: "/api/check-connection", tag: "connections", auth: "session", summary: "Check (and renew where due) every connection now", errors: [429],
+    responses: {
+      200: {
+        description: "What was checked",
+        schema: z.strictObject({ checked: z.number().int(), refreshed: z.number().int(), needsReconnect: z.array(z.string()), connections: z.array(connectionSchema) }),
+      },
+    },
+  },
+  {
+    method: "post", path: "/api/platform-connections/:platform/refresh", tag: "connections", auth: "session", summary: "Renew a platform's access now", params: platformPathSchema, errors: [404, 409, 429, 503],
+    responses: { 200: { description: "Renewed or proven to work", schema: z.strictObject({ success: z.literal(true), connection: connectionSchema, message: z.string() }) } },
+  },
+];

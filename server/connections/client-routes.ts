@@ -4,6 +4,7 @@
 // Each check is the connection check run now (verify.ts); nothing is published.
 import { Router } from "express";
 import { z } from "zod";
+import type { ApiRoute } from "../http/openapi.ts";
 import { PLATFORMS } from "../../shared/schema.ts";
 import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
@@ -52,3 +53,21 @@ export function clientConnectionRoutes(deps: Deps): Router {
 
   return r;
 }
+
+/** The contract of these routes (server/http/contract.ts). */
+export const clientConnectionsApi: ApiRoute[] = [
+  {
+    method: "get", path: "/api/validate-tokens", tag: "connections", auth: "session", summary: "Check every platform's token with the platform now", errors: [429],
+    responses: { 200: { description: "Per platform", schema: z.looseObject({ success: z.literal(true), validationResults: z.record(z.string(), z.looseObject({ valid: z.boolean(), needsReconnection: z.boolean() })) }) } },
+  },
+  {
+    method: "post", path: "/api/test-connection", tag: "connections", auth: "session", summary: "Check one platform's connection with the platform now", body: testBody, errors: [404, 429],
+    responses: {
+      200: { description: "Whether it works", schema: z.strictObject({ success: z.boolean(), platform: z.string(), valid: z.boolean(), needsReconnection: z.boolean(), message: z.string() }) },
+    },
+  },
+  {
+    method: "get", path: "/api/reconnect/facebook", tag: "connections", auth: "session", summary: "Where to open Facebook's forced re-consent",
+    responses: { 200: { description: "The start URL", schema: z.strictObject({ success: z.literal(true), authUrl: z.string() }) } },
+  },
+];

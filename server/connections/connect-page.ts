@@ -11,6 +11,7 @@ import { parsePlatform } from "../platforms/registry.ts";
 import { formatConnection } from "./format.ts";
 import { setPageSecurityHeaders } from "./outcome.ts";
 import { listConnections } from "./service.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 
 const STATUS_TEXT: Record<string, string> = {
   connected: "Connected",
@@ -39,6 +40,14 @@ document.addEventListener("click", async function (e) {
     else location.replace(ok ? "/connect?connected=" + p : "/connect?error=" + p);
   }
 });
+document.addEventListener("submit", async function (e) {
+  if (e.target.id !== "login") return;
+  e.preventDefault();
+  var f = new FormData(e.target);
+  var r = await fetch("/api/auth/login", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: f.get("email"), password: f.get("password") }) });
+  if (r.ok) location.replace("/connect");
+  else document.getElementById("login-error").textContent = (await r.json()).error;
+});
 window.addEventListener("message", function (e) {
   if (e.origin !== location.origin) return;
   if (e.data === "oauth_success" || e.data === "oauth_failure") location.replace("/connect");
@@ -57,7 +66,11 @@ export function connectPageRoutes(deps: Deps): Router {
     };
     let body: string;
     if (!user) {
-      body = `<p id="login-required">Log in to AgencyIQ to connect your accounts.</p>`;
+      // Without the frontend (no STATIC_DIR) this is the only place a browser can log in: the README's walkthrough uses it.
+      body = `<form id="login"><p id="login-required">Log in to AgencyIQ to connect your accounts.</p>
+<label>Email <input name="email" type="email" autocomplete="username" required></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Log in</button> <span id="login-error" role="alert"></span></form>`;
     } else {
       const now = deps.clock.now();
       const rows = new Map((await listConnections(deps, user.id)).map((row) => [row.platform, formatConnection(row, now, deps.config.tokens.refreshMarginMs)]));
@@ -92,3 +105,11 @@ ${body}
   });
   return r;
 }
+
+/** The contract of this route (server/http/contract.ts). */
+export const connectPageApi: ApiRoute[] = [
+  {
+    method: "get", path: "/connect", tag: "connect", summary: "Server-rendered page: the five platforms with Connect / Reconnect / Disconnect",
+    responses: { 200: { description: "The page", contentType: "text/html" } },
+  },
+];

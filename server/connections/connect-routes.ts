@@ -12,7 +12,8 @@ import { safeLine } from "../http/schemas.ts";
 import { saveSession } from "../http/session.ts";
 import { PlatformError } from "../platforms/errors.ts";
 import { resumePausedPosts } from "../posts/complete.ts";
-import { platformParam } from "./platform-param.ts";
+import { platformParam, platformPathSchema } from "./platform-param.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 import type { NewConnection } from "../platforms/types.ts";
 import { sendOutcomePage } from "./outcome.ts";
 import { saveConnection } from "./service.ts";
@@ -164,3 +165,30 @@ export function connectRoutes(deps: Deps): Router {
 
   return r;
 }
+
+const startDoc = {
+  params: platformPathSchema, query: startQuery,
+  description: "Needs a logged-in session. Redirects to the platform's consent page; the platform comes back to /auth/{platform}/callback.",
+  responses: { 302: { description: "To the platform's consent page (or the failure outcome)" }, 200: { description: "The failure outcome page (popup mode)", contentType: "text/html" } },
+};
+
+/** The contract of these routes (server/http/contract.ts). */
+export const connectApi: ApiRoute[] = [
+  { method: "get", path: "/auth/:platform", tag: "connect", summary: "Start the browser OAuth connect flow", ...startDoc },
+  { method: "get", path: "/api/auth/:platform", tag: "connect", summary: "Same as /auth/{platform} (force_reauth=true for a reconnect)", ...startDoc },
+  {
+    method: "get", path: "/auth/:platform/callback", tag: "connect", summary: "The platform's redirect back (code and state)", params: platformPathSchema,
+    responses: {
+      200: { description: "Popup mode: a page that tells window.opener oauth_success or oauth_failure and closes", contentType: "text/html" },
+      302: { description: "Redirect mode, or a Page to choose: to /connect" },
+    },
+  },
+  {
+    method: "get", path: "/api/connections/:platform/pages", tag: "connect", auth: "session", summary: "Facebook/Instagram Pages waiting to be chosen", params: platformPathSchema, errors: [401],
+    responses: { 200: { description: "Pages", schema: z.strictObject({ platform: z.string(), pages: z.array(z.strictObject({ id: z.string(), name: z.string() })) }) } },
+  },
+  {
+    method: "post", path: "/api/connections/:platform/choose-page", tag: "connect", auth: "session", summary: "Connect the chosen Page", params: platformPathSchema, body: chooseBody, errors: [404],
+    responses: { 200: { description: "Connected", schema: z.strictObject({ success: z.literal(true), platform: z.string(), pageId: z.string() }) } },
+  },
+];

@@ -1,5 +1,7 @@
 // API shapes of a connection, built field by field: no token can leak.
-import type { PlatformConnection } from "../../shared/schema.ts";
+import { z } from "zod";
+import { CONNECTION_STATUSES, PLATFORMS, type PlatformConnection } from "../../shared/schema.ts";
+import { isoDate } from "../http/openapi.ts";
 
 export function oauthStatusOf(row: PlatformConnection, now: Date, refreshMarginMs: number) {
   const expired = row.expiresAt !== null && row.expiresAt.getTime() <= now.getTime();
@@ -35,3 +37,29 @@ export function formatOauthStatus(row: PlatformConnection, now: Date, refreshMar
     needsRefresh: oauthStatusOf(row, now, refreshMarginMs).needsRefresh,
   };
 }
+
+/** The contracts of the formatters above (OpenAPI, server/http/contract.ts). */
+export const oauthStatusSchema = z.strictObject({
+  platform: z.enum(PLATFORMS),
+  isValid: z.boolean(),
+  needsRefresh: z.boolean(),
+  error: z.string().nullable(),
+  expiresAt: isoDate.nullable(),
+});
+export const connectionSchema = z.strictObject({
+  id: z.number().int(),
+  platform: z.enum(PLATFORMS),
+  platformUsername: z.string().nullable(),
+  isActive: z.boolean(),
+  connectedAt: isoDate,
+  expiresAt: isoDate.nullable(),
+  oauthStatus: oauthStatusSchema,
+  status: z.enum(CONNECTION_STATUSES),
+});
+export const oauthStatusRowSchema = z.strictObject({
+  platform: z.enum(PLATFORMS),
+  isActive: z.boolean(),
+  hasRefreshToken: z.boolean(),
+  expiresAt: isoDate.nullable(),
+  needsRefresh: z.boolean(),
+});

@@ -1,5 +1,6 @@
 import type { Request } from "express";
-import type { Platform } from "../../shared/schema.ts";
+import { z } from "zod";
+import { PLATFORMS, type Platform } from "../../shared/schema.ts";
 import { HttpError } from "../http/errors.ts";
 import { parsePlatform } from "../platforms/registry.ts";
 
@@ -9,3 +10,6 @@ export function platformParam(req: Request): Platform {
   if (!p) throw new HttpError(404, "unknown_platform", "Unknown platform: use facebook, instagram, linkedin, x (twitter) or youtube");
   return p;
 }
+
+/** The `:platform` parameter as the contract documents it. */
+export const platformPathSchema = z.object({ platform: z.enum([...PLATFORMS, "twitter"]) });

@@ -7,8 +7,9 @@ import { accountOf, requireUser } from "../auth/middleware.ts";
 import { HttpError } from "../http/errors.ts";
 import { parseBody } from "../http/validate.ts";
 import { parsePlatform } from "../platforms/registry.ts";
-import { platformParam } from "./platform-param.ts";
-import { formatConnection, formatOauthStatus } from "./format.ts";
+import { platformParam, platformPathSchema } from "./platform-param.ts";
+import { connectionSchema, formatConnection, formatOauthStatus, oauthStatusRowSchema } from "./format.ts";
+import { successOnly, type ApiRoute } from "../http/openapi.ts";
 import { disconnect, listConnections } from "./service.ts";
 
 /** A platform named in a body (`twitter` = `x`), or a 400 naming the accepted values. */
@@ -57,3 +58,23 @@ export function connectionRoutes(deps: Deps): Router {
 
   return r;
 }
+
+/** The contract of these routes (server/http/contract.ts). */
+export const connectionsApi: ApiRoute[] = [
+  {
+    method: "get", path: "/api/platform-connections", tag: "connections", auth: "session", summary: "The user's platform connections (never a token)",
+    responses: { 200: { description: "Connections", schema: z.array(connectionSchema) } },
+  },
+  {
+    method: "get", path: "/api/oauth-status", tag: "connections", auth: "session", summary: "Token status per connection",
+    responses: { 200: { description: "Status", schema: z.strictObject({ connections: z.array(oauthStatusRowSchema) }) } },
+  },
+  {
+    method: "post", path: "/api/disconnect-platform", tag: "connections", auth: "session", summary: "Disconnect a platform (tokens revoked where possible)", body: disconnectBody, errors: [404],
+    responses: { 200: { description: "Disconnected", schema: successOnly } },
+  },
+  {
+    method: "delete", path: "/api/platform-connections/:platform", tag: "connections", auth: "session", summary: "Disconnect a platform", params: platformPathSchema, errors: [404],
+    responses: { 200: { description: "Disconnected", schema: z.strictObject({ message: z.string() }) } },
+  },
+];

@@ -9,6 +9,7 @@ import { consume } from "../http/rate-limit.ts";
 import { parseBody } from "../http/validate.ts";
 import { parsePlatform } from "../platforms/registry.ts";
 import { generateStrategicContent } from "./generate.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 
 // The client sends {brandPurpose, totalPosts: 30, platforms: [all 5], resetQuota: true} whatever the plan:
 // the stored brand purpose and the plan's allocation decide; `platforms` only narrows the connected ones.
@@ -35,3 +36,16 @@ export function contentRoutes(deps: Deps): Router {
   });
   return r;
 }
+
+/** The contract of this route (server/http/contract.ts). */
+export const contentApi: ApiRoute[] = [
+  {
+    method: "post", path: "/api/generate-strategic-content", tag: "content", auth: "session", summary: "Write the cycle's draft posts from the brand purpose", body, errors: [409, 429],
+    responses: {
+      200: {
+        description: "Drafts created (replacing untouched generated drafts)",
+        schema: z.looseObject({ savedCount: z.number().int(), replacedCount: z.number().int(), generator: z.string(), message: z.string() }),
+      },
+    },
+  },
+];

@@ -1,4 +1,4 @@
-// The one error envelope (API.md): { error, message, code, details? }.
+// The one error envelope (API.md): { error, message, code, requestId, details? }.
 // `error` and `message` are the same human sentence, because the client throws
 // `new Error(result.error || result.message)`: an object there would show as
 // "[object Object]". The machine-readable part is `code` (and `details`).
@@ -29,7 +29,9 @@ export const tooManyRequests = (message: string, retryAfterSeconds?: number) =>
 
 export function sendError(res: Response, err: HttpError): void {
   if (err.status === 429 && typeof err.extra.retryAfter === "number") res.setHeader("Retry-After", String(err.extra.retryAfter));
-  const body: Record<string, unknown> = { ...err.extra, error: err.message, message: err.message, code: err.code };
+  // The request id (request-log.ts) lets a user's report be matched to our log lines.
+  const requestId = String(res.req?.id ?? randomUUID());
+  const body: Record<string, unknown> = { ...err.extra, error: err.message, message: err.message, code: err.code, requestId };
   if (err.details !== undefined) body.details = err.details;
   res.status(err.status).json(body);
 }
@@ -74,8 +76,7 @@ export function errorHandler(log: Log): ErrorRequestHandler {
     if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
       return sendError(res, new HttpError(err.status, "bad_request", "The request could not be processed"));
     }
-    const requestId = randomUUID();
-    log.error({ error: safeError(err), requestId, method: req.method, route: req.route?.path }, "Unhandled error");
-    sendError(res, new HttpError(500, "internal_error", "Something went wrong on our side", { requestId }));
+    log.error({ error: safeError(err), method: req.method, route: req.route?.path }, "Unhandled error");
+    sendError(res, new HttpError(500, "internal_error", "Something went wrong on our side"));
   };
 }

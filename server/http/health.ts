@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Deps } from "../deps.ts";
 import { MIGRATIONS_FOLDER, migrationsApplied } from "../db/migrate.ts";
+import { z } from "zod";
+import type { ApiRoute } from "./openapi.ts";
 
 const expectedMigrations = (
   JSON.parse(readFileSync(join(MIGRATIONS_FOLDER, "meta", "_journal.json"), "utf8")) as { entries: unknown[] }
@@ -23,3 +25,15 @@ export function healthRoutes(deps: Deps): Router {
   });
   return r;
 }
+
+/** The contract of these routes (server/http/contract.ts). */
+export const healthApi: ApiRoute[] = [
+  { method: "get", path: "/healthz", tag: "operator", summary: "Liveness: the process answers", responses: { 200: { description: "Alive", schema: z.strictObject({ status: z.literal("ok") }) } } },
+  {
+    method: "get", path: "/readyz", tag: "operator", summary: "Readiness: the database answers and every migration is applied",
+    responses: {
+      200: { description: "Ready", schema: z.strictObject({ status: z.literal("ready") }) },
+      503: { description: "Not ready", schema: z.strictObject({ status: z.enum(["migrations_pending", "database_unavailable"]) }) },
+    },
+  },
+];

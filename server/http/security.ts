@@ -24,11 +24,11 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * always send Origin on POST/PUT/DELETE; a request with neither Origin nor
  * Referer is not a browser's and carries no ambient cookie risk, so it passes.
  */
-export function sameOriginWrites(publicOrigin: string): RequestHandler {
+export function sameOriginWrites(allowedOrigins: readonly string[]): RequestHandler {
   return (req, res, next) => {
     if (SAFE_METHODS.has(req.method)) return next();
     const source = req.get("origin") ?? refererOrigin(req.get("referer"));
-    if (source !== undefined && source !== publicOrigin) {
+    if (source !== undefined && !allowedOrigins.includes(source)) {
       return sendError(res, new HttpError(403, "forbidden_origin", "Cross-origin request refused"));
     }
     next();
@@ -89,5 +89,21 @@ export function sameOriginOnly(publicOrigin: string): RequestHandler {
     const refused = site !== undefined ? site !== "same-origin" && site !== "none" : ![undefined, publicOrigin].includes(refererOrigin(req.get("referer")));
     if (refused) return sendError(res, new HttpError(403, "forbidden_origin", "Cross-site request refused"));
     next();
+  };
+}
+
+/**
+ * Development only: the browser pages of the connect flow (/connect, /auth/…) on
+ * the other loopback spelling of PUBLIC_URL are sent to PUBLIC_URL itself. OAuth
+ * redirect URIs name PUBLIC_URL and cookies belong to one host name, so a flow
+ * started on 127.0.0.1 would come back to localhost without its session.
+ */
+export function canonicalLoopbackPages(publicUrl: string, allowedOrigins: readonly string[]): RequestHandler {
+  const canonical = new URL(publicUrl).origin;
+  return (req, res, next) => {
+    if (req.method !== "GET" || !(req.path === "/connect" || req.path.startsWith("/auth/"))) return next();
+    const here = `${req.protocol}://${req.get("host")}`;
+    if (here === canonical || !allowedOrigins.includes(here)) return next();
+    res.redirect(302, canonical + req.originalUrl);
   };
 }

@@ -1,5 +1,7 @@
 // Response shapes of the onboarding endpoints, built field by field.
-import { formatUser } from "../auth/format.ts";
+import { z } from "zod";
+import { PLAN_NAMES } from "../../shared/schema.ts";
+import { formatUser, userSchema } from "../auth/format.ts";
 import type { Redemption } from "./gift-service.ts";
 import type { CancellationSummary } from "./account.ts";
 
@@ -16,3 +18,10 @@ export function formatRedemption(r: Redemption) {
 export function formatCancellation(s: CancellationSummary) {
   return { success: true, summary: { platformConnectionsRevoked: s.platformConnectionsRevoked, postsDeleted: s.postsDeleted } };
 }
+
+/** The contracts of the formatters above (OpenAPI, server/http/contract.ts). */
+export const redemptionSchema = z.strictObject({ plan: z.enum(PLAN_NAMES), certificateCode: z.string(), user: userSchema });
+export const cancellationSchema = z.strictObject({
+  success: z.literal(true),
+  summary: z.strictObject({ platformConnectionsRevoked: z.number().int(), postsDeleted: z.number().int() }),
+});

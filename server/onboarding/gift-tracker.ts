@@ -3,6 +3,8 @@
 // redemption attempts. Certificates are created by the operator's CLI, never
 // by a user, so createdCertificates is empty. Codes are shown masked (only
 // their last group is stored); IP and user agent are never sent.
+import { z } from "zod";
+import type { ApiRoute } from "../http/openapi.ts";
 import { Router } from "express";
 import { desc, eq } from "drizzle-orm";
 import { giftCertificateActionLog, giftCertificates, type User } from "../../shared/schema.ts";
@@ -66,3 +68,16 @@ export function giftTrackerRoutes(deps: Deps): Router {
   });
   return r;
 }
+
+/** The contract of this route (server/http/contract.ts). */
+export const giftTrackerApi: ApiRoute[] = [
+  {
+    method: "get", path: "/api/my-gift-certificate-actions", tag: "onboarding", auth: "session", summary: "The user's redeemed certificates and redemption attempts (codes masked)",
+    responses: {
+      200: {
+        description: "Certificates, attempts and counts",
+        schema: z.looseObject({ createdCertificates: z.array(z.unknown()), redeemedCertificates: z.array(z.unknown()), actionLogs: z.array(z.unknown()), summary: z.looseObject({}) }),
+      },
+    },
+  },
+];

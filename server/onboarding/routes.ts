@@ -10,7 +10,8 @@ import { parseBody } from "../http/validate.ts";
 import { safeLine } from "../http/schemas.ts";
 import { cancelSubscription, updatePhone } from "./account.ts";
 import { cancelPaymentAtPeriodEnd } from "../billing/cancel.ts";
-import { formatCancellation, formatRedemption } from "./format.ts";
+import { cancellationSchema, formatCancellation, formatRedemption, redemptionSchema } from "./format.ts";
+import { successOnly, type ApiRoute } from "../http/openapi.ts";
 import { redeemCertificate } from "./gift-service.ts";
 import { phoneField } from "./phone.ts";
 import { checkCode, sendCode } from "./verification.ts";
@@ -99,3 +100,32 @@ export function onboardingRoutes(deps: Deps): Router {
 
   return r;
 }
+
+const verifyDoc = {
+  body: verifyCodeBody, errors: [429],
+  description: "A wrong code is 400 invalid_code; an expired, used or never-sent code is 400 code_expired. Records the proof in this cookie session for signup.",
+  responses: { 200: { description: "Verified", schema: successOnly } },
+};
+
+/** The contract of these routes (server/http/contract.ts). */
+export const onboardingApi: ApiRoute[] = [
+  {
+    method: "post", path: "/api/send-code", tag: "onboarding", summary: "Text a 6-digit verification code to a phone", body: sendCodeBody, errors: [429, 503],
+    description: "Without Twilio (development) the code is written to DATA_DIR/outbox/sms.jsonl.",
+    responses: { 200: { description: "Sent", schema: z.strictObject({ success: z.literal(true), message: z.string() }) } },
+  },
+  { method: "post", path: "/api/verify-code", tag: "onboarding", summary: "Check a verification code", ...verifyDoc },
+  { method: "post", path: "/verify-code", tag: "onboarding", summary: "Same as /api/verify-code (the seed's path)", ...verifyDoc },
+  {
+    method: "post", path: "/api/update-phone", tag: "onboarding", auth: "session", summary: "Change the account's phone (code sent to the new number)", body: updatePhoneBody, errors: [409, 429],
+    responses: { 200: { description: "Changed", schema: z.strictObject({ success: z.literal(true), newPhone: z.string() }) } },
+  },
+  {
+    method: "post", path: "/api/redeem-gift-certificate", tag: "onboarding", summary: "Redeem a gift certificate (for the logged-in user, or creating the account)", body: redeemBody, errors: [409, 429],
+    responses: { 200: { description: "Plan granted and logged in (new session id)", schema: redemptionSchema } },
+  },
+  {
+    method: "post", path: "/api/cancel-subscription", tag: "onboarding", auth: "session", summary: "Cancel: deactivate connections, delete unpublished posts", body: emptyBody,
+    responses: { 200: { description: "Cancelled", schema: cancellationSchema } },
+  },
+];

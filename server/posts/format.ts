@@ -1,5 +1,7 @@
 // API shapes, built field by field (a row is never spread into a response).
-import type { Post } from "../../shared/schema.ts";
+import { z } from "zod";
+import { PLATFORMS, POST_STATUSES, type Post } from "../../shared/schema.ts";
+import { isoDate } from "../http/openapi.ts";
 import type { PlatformHealth } from "./health.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -50,3 +52,39 @@ export function formatHealth(h: PlatformHealth) {
     operatorCode: h.operatorCode,
   };
 }
+
+/** The contracts of formatPost / formatHealth (OpenAPI, server/http/contract.ts). */
+export const postSchema = z.strictObject({
+  id: z.number().int(),
+  platform: z.enum(PLATFORMS),
+  content: z.string(),
+  status: z.enum(POST_STATUSES),
+  scheduledFor: isoDate.nullable(),
+  publishedAt: isoDate.nullable(),
+  errorLog: z.string().nullable(),
+  analytics: z.strictObject({ reach: z.number(), engagement: z.number(), impressions: z.number() }),
+  approvedAt: isoDate.nullable(),
+  edited: z.boolean(),
+  editedAt: isoDate.nullable(),
+  mediaUrl: z.string().nullable(),
+  platformPostId: z.string().nullable(),
+  attemptCount: z.number().int(),
+  nextAttemptAt: isoDate.nullable(),
+  generatedBy: z.string().nullable(),
+  strategicTheme: z.string().nullable(),
+  businessCanvasPhase: z.string().nullable(),
+  engagementOptimisation: z.string().nullable(),
+  localEvent: z.string().nullable(),
+  visibility: z.string().nullable(),
+  platformNotice: z.string().nullable(),
+  analyticsError: z.string().nullable(),
+});
+export const healthSchema = z.strictObject({
+  platform: z.enum(PLATFORMS),
+  healthy: z.boolean(),
+  state: z.enum(["closed", "open", "half_open"]),
+  lastError: z.string().nullable(),
+  retryAt: isoDate.nullable(),
+  pausedFor: z.enum(["operator", "failures"]).nullable(),
+  operatorCode: z.string().nullable(),
+});

@@ -11,7 +11,8 @@ import { safeDateTime, safeLine, safeText } from "../http/schemas.ts";
 import { parsePlatform } from "../platforms/registry.ts";
 import { checkCanPost } from "../quota/check.ts";
 import { limitConnectionChecks, summarizeVerdicts, verifyConnections } from "../connections/verify.ts";
-import { formatHealth, formatPost } from "./format.ts";
+import { formatHealth, formatPost, healthSchema, postSchema } from "./format.ts";
+import { successOnly, type ApiRoute } from "../http/openapi.ts";
 import { readHealth } from "./health.ts";
 import { preflight, preflightError } from "./preflight.ts";
 import { findPost, listPosts } from "./queries.ts";
@@ -181,3 +182,55 @@ async function answerPublish(deps: Deps, res: Response, account: User, id: numbe
   // Retried later or being checked with the platform: accepted, not done.
   res.status(202).json({ success: false, queued: true, post: formatPost(post), message: o && "message" in o ? o.message : "Queued for publishing" });
 }
+
+const drainAnswer = z.strictObject({
+  success: z.boolean(),
+  postsProcessed: z.number().int(),
+  postsPublished: z.number().int(),
+  postsFailed: z.number().int(),
+  connectionRepairs: z.array(z.string()),
+  errors: z.array(z.string()),
+  message: z.string(),
+});
+const autoPostDoc = { errors: [409], responses: { 200: { description: "What the runner did with the user's due posts", schema: drainAnswer } } };
+
+/** The contract of these routes (server/http/contract.ts). */
+export const postsApi: ApiRoute[] = [
+  { method: "get", path: "/api/posts", tag: "posts", auth: "session", summary: "The user's posts", responses: { 200: { description: "Posts", schema: z.array(postSchema) } } },
+  {
+    method: "post", path: "/api/posts", tag: "posts", auth: "session", summary: "Create a post (draft or approved)", body: schemas.create, errors: [409],
+    responses: { 201: { description: "Created", schema: postSchema } },
+  },
+  {
+    method: "put", path: "/api/posts/:id", tag: "posts", auth: "session", summary: "Edit a post", params: schemas.id, body: schemas.update, errors: [404, 409],
+    responses: { 200: { description: "Updated", schema: postSchema } },
+  },
+  {
+    method: "delete", path: "/api/posts/:id", tag: "posts", auth: "session", summary: "Delete a post", params: schemas.id, errors: [404, 409],
+    responses: { 200: { description: "Deleted", schema: successOnly } },
+  },
+  {
+    method: "post", path: "/api/approve-post", tag: "posts", auth: "session", summary: "Approve a post for publishing at its time", body: schemas.approve, errors: [404, 409],
+    responses: { 200: { description: "Approved", schema: z.strictObject({ success: z.literal(true), queued: z.literal(true), post: postSchema }) } },
+  },
+  {
+    method: "post", path: "/api/post", tag: "posts", auth: "session", summary: "Publish a post now (an existing one, or new content)", body: schemas.publishNow, errors: [404, 409, 422, 429],
+    description: "Errors carry success:false, check, post (and requiresReconnection or quotaExceeded) beside the envelope.",
+    responses: {
+      200: { description: "Published", schema: z.strictObject({ success: z.literal(true), post: postSchema, platformPostId: z.string() }) },
+      202: { description: "Not done yet: retried later or being checked with the platform", schema: z.strictObject({ success: z.literal(false), queued: z.literal(true), post: postSchema, message: z.string() }) },
+    },
+  },
+  { method: "post", path: "/api/auto-post", tag: "posts", auth: "session", summary: "Publish the user's due approved posts now", ...autoPostDoc },
+  { method: "post", path: "/api/enforce-auto-posting", tag: "posts", auth: "session", summary: "Same as /api/auto-post", body: schemas.empty, ...autoPostDoc },
+  {
+    method: "post", path: "/api/direct-publish", tag: "posts", auth: "session", summary: "Make every approved post due now and publish them", body: schemas.directPublish,
+    responses: {
+      200: {
+        description: "What was published",
+        schema: z.strictObject({ success: z.boolean(), successCount: z.number().int(), totalPosts: z.number().int(), quotaExceeded: z.literal(true).optional(), message: z.string() }),
+      },
+    },
+  },
+  { method: "get", path: "/api/platform-health", tag: "posts", auth: "session", summary: "Each platform's circuit breaker", responses: { 200: { description: "Health", schema: z.array(healthSchema) } } },
+];

@@ -6,6 +6,7 @@ import { PLATFORMS } from "../../shared/schema.ts";
 import { connectionKey } from "../connections/token-manager.ts";
 import type { Deps } from "../deps.ts";
 import { safeError } from "../http/errors.ts";
+import { countRunnerAttempt } from "../ops/metrics.ts";
 import { runAttempt, type AttemptOutcome, type TokenSource } from "./attempt.ts";
 import { resumeReconnected } from "./complete.ts";
 import { claimDue, recoverExpiredLeases, releaseUnstarted, type ClaimedPost, type ClaimFilter } from "./lease.ts";
@@ -134,6 +135,7 @@ export class PublishRunner {
     } catch (err) {
       // The lease stays: when it runs out the post is reconciled, never lost.
       this.deps.log.error({ error: safeError(err), postId: post.id, platform: post.platform }, "Publish attempt crashed");
+      countRunnerAttempt(post.platform, "crashed");
       result.processed++;
       result.errors.push(`Post ${post.id} (${post.platform}): internal error; it will be checked and retried`);
     } finally {
@@ -145,6 +147,7 @@ export class PublishRunner {
   }
 
   private count(result: DrainResult, post: ClaimedPost, o: AttemptOutcome): void {
+    countRunnerAttempt(post.platform, o.kind);
     result.processed++;
     result.outcomes.set(post.id, o);
     const line = (what: string, message: string) => result.errors.push(`Post ${post.id} (${post.platform}) ${what}: ${message}`);

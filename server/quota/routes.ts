@@ -7,7 +7,8 @@ import type { Deps } from "../deps.ts";
 import { parseBody } from "../http/validate.ts";
 import { runCycleNotify } from "./notify.ts";
 import { requireOpsToken } from "../http/ops-auth.ts";
-import { analytics, quotaStatus, subscriptionUsage } from "./usage.ts";
+import { analytics, analyticsSchema, quotaStatus, quotaStatusSchema, subscriptionUsage, usageSchema } from "./usage.ts";
+import type { ApiRoute } from "../http/openapi.ts";
 import { yearlyAnalytics } from "./yearly.ts";
 
 const emptyBody = z.strictObject({});
@@ -37,3 +38,21 @@ export function quotaRoutes(deps: Deps): Router {
   });
   return r;
 }
+
+/** The contract of these routes (server/http/contract.ts). */
+export const quotaApi: ApiRoute[] = [
+  { method: "get", path: "/api/subscription-usage", tag: "quota", auth: "session", summary: "The current cycle's allocation and use", responses: { 200: { description: "Usage", schema: usageSchema } } },
+  { method: "get", path: "/api/quota-status", tag: "quota", auth: "session", summary: "Whether the user may post now", responses: { 200: { description: "Quota", schema: quotaStatusSchema } } },
+  {
+    method: "get", path: "/api/yearly-analytics", tag: "quota", auth: "session", summary: "This year's totals against the plan's yearly targets, and a projection",
+    responses: { 200: { description: "Year to date", schema: z.looseObject({ yearToDate: z.looseObject({ totalPosts: z.number() }), yearEndProjection: z.looseObject({ posts: z.number() }) }) } },
+  },
+  { method: "get", path: "/api/analytics", tag: "quota", auth: "session", summary: "Reach and engagement of published posts", responses: { 200: { description: "Totals and per platform", schema: analyticsSchema } } },
+  {
+    method: "post", path: "/api/cycle-notify", tag: "operator", auth: "operator", summary: "Send the cycle-ending e-mails now", body: emptyBody,
+    description: "404 when OPS_TOKEN is unset.",
+    responses: {
+      200: { description: "What was sent", schema: z.strictObject({ due: z.number().int(), sent: z.number().int(), alreadySent: z.number().int(), failed: z.number().int() }) },
+    },
+  },
+];

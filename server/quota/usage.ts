@@ -1,7 +1,9 @@
 // What /api/subscription-usage, /api/quota-status and /api/analytics report:
 // the ledger (after closing an ended cycle, so the numbers are the current
 // cycle's) and the posts table. Shapes are built by the formatters below.
-import type { User } from "../../shared/schema.ts";
+import { z } from "zod";
+import { PLAN_NAMES, PLATFORMS, type User } from "../../shared/schema.ts";
+import { isoDate } from "../http/openapi.ts";
 import { closeCycleIfDue, type CloseDeps } from "./close.ts";
 import { currentCycle, type Cycle } from "./cycle.ts";
 import { readLedger } from "./ledger.ts";
@@ -113,3 +115,37 @@ export async function analytics(deps: CloseDeps, user: User, now: Date) {
   ]);
   return formatAnalytics(platforms, real, targets);
 }
+
+/** The contracts of the formatters above (OpenAPI, server/http/contract.ts). */
+export const usageSchema = z.strictObject({
+  subscriptionPlan: z.enum(PLAN_NAMES).nullable(),
+  totalAllocation: z.number().int(),
+  remainingPosts: z.number().int(),
+  usedPosts: z.number().int(),
+  publishedPosts: z.number().int(),
+  failedPosts: z.number().int(),
+  partialPosts: z.number().int(),
+  planLimits: z.strictObject({ posts: z.number().int(), reach: z.number(), engagement: z.number() }),
+  usagePercentage: z.number(),
+  cycleStart: isoDate.nullable(),
+  cycleEnd: isoDate.nullable(),
+});
+export const quotaStatusSchema = z.strictObject({ withinLimits: z.boolean(), remainingPosts: z.number().int(), cycleEnd: isoDate.nullable() });
+const goal = z.strictObject({ current: z.number(), target: z.number(), percentage: z.number() });
+export const analyticsSchema = z.strictObject({
+  totalPosts: z.number().int(),
+  targetPosts: z.number(),
+  reach: z.number(),
+  targetReach: z.number(),
+  engagement: z.number(),
+  targetEngagement: z.number(),
+  engagements: z.number(),
+  impressions: z.number(),
+  conversions: z.number(),
+  targetConversions: z.number(),
+  platformBreakdown: z.array(
+    z.strictObject({ platform: z.enum(PLATFORMS), posts: z.number().int(), reach: z.number(), engagement: z.number(), engagements: z.number(), performance: z.number() }),
+  ),
+  goalProgress: z.strictObject({ posts: goal, reach: goal, engagement: goal, conversions: goal }),
+  hasRealData: z.boolean(),
+});

@@ -6,6 +6,7 @@
 // the stream. Anonymous streams get only `connected` and pings. Changes arrive
 // by LISTEN on the channel events.ts notifies, so a plan granted or ended by
 // any process reaches every process's streams.
+import type { ApiRoute } from "../http/openapi.ts";
 import { Router, type Request, type Response } from "express";
 import type { Deps } from "../deps.ts";
 import { findUserById } from "../auth/queries.ts";
@@ -94,3 +95,12 @@ export function subscriptionStreams(deps: Deps, options: { pingMs: number }): Su
     },
   };
 }
+
+/** The contract of this route (server/http/contract.ts). */
+export const subscriptionStreamApi: ApiRoute[] = [
+  {
+    method: "get", path: "/api/subscription-status-sse", tag: "subscription", summary: "Server-sent events: connected, subscription_status, subscription_cancelled, ping", errors: [503],
+    description: "Unnamed events whose data is {type, data, timestamp}. Anonymous streams get connected and pings only.",
+    responses: { 200: { description: "An event stream", contentType: "text/event-stream" } },
+  },
+];

@@ -14,6 +14,7 @@ const PRODUCTION = {
   PUBLIC_URL: "https://app.example",
   PLATFORM_MODE: "sandbox",
   ALLOW_SANDBOX_IN_PRODUCTION: "true",
+  SMTP_URL: "smtp://mail.example:587",
 };
 
 describe("payment configuration", () => {

@@ -34,7 +34,7 @@ describe("start-up", () => {
     const p = spawnProcess({ env: { NODE_ENV: "production" }, cwd });
     const code = await p.exited;
     assert.equal(code, 1);
-    for (const name of ["DATABASE_URL", "SESSION_SECRET", "TOKEN_ENCRYPTION_KEY", "PUBLIC_URL", "ALLOW_SANDBOX_IN_PRODUCTION"]) {
+    for (const name of ["DATABASE_URL", "SESSION_SECRET", "TOKEN_ENCRYPTION_KEY", "PUBLIC_URL", "ALLOW_SANDBOX_IN_PRODUCTION", "SMTP_URL", "ALLOW_OUTBOX_IN_PRODUCTION"]) {
       assert.match(p.output(), new RegExp(name));
     }
     assert.doesNotMatch(p.output(), /at .*\.ts:\d+/, "no stack trace");

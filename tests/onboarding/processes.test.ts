@@ -66,7 +66,7 @@ describe("code limits across two processes", { skip: needsRealPostgres }, () => 
 describe("production without Twilio", { skip: needsRealPostgres }, () => {
   let server: TestServer;
   before(async () => {
-    server = await startTestServer({ env: { NODE_ENV: "production", PLATFORM_MODE: "sandbox", ALLOW_SANDBOX_IN_PRODUCTION: "true" } });
+    server = await startTestServer({ env: { NODE_ENV: "production", PLATFORM_MODE: "sandbox", ALLOW_SANDBOX_IN_PRODUCTION: "true", ALLOW_OUTBOX_IN_PRODUCTION: "true" } });
   });
   after(async () => {
     await server?.close();

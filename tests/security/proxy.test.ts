@@ -49,6 +49,7 @@ const production = (trustProxy: string) => ({
   PUBLIC_URL: "https://app.example.com",
   PLATFORM_MODE: "sandbox",
   ALLOW_SANDBOX_IN_PRODUCTION: "true",
+  ALLOW_OUTBOX_IN_PRODUCTION: "true",
   ...TEST_SECRETS,
   TRUST_PROXY: trustProxy,
 });

@@ -91,7 +91,7 @@ describe("the sandbox in production", { skip: needsRealPostgres }, () => {
   let server: TestServer;
   let bare: TestServer;
   before(async () => {
-    const env = { NODE_ENV: "production", PLATFORM_MODE: "sandbox", ALLOW_SANDBOX_IN_PRODUCTION: "true" };
+    const env = { NODE_ENV: "production", PLATFORM_MODE: "sandbox", ALLOW_SANDBOX_IN_PRODUCTION: "true", ALLOW_OUTBOX_IN_PRODUCTION: "true" };
     server = await startTestServer({ env: { ...env, OPS_TOKEN } });
     bare = await startTestServer({ env });
   });
