@@ -30,13 +30,20 @@ export interface GenerateResult {
   message: string;
 }
 
-function usable(deps: Deps, platforms: Platform[], hasLogo: boolean, requested: Set<Platform>) {
+/** Why Instagram cannot carry the logo as its image (none, or a format it refuses: it takes JPEG only), or null. */
+function instagramLogoProblem(deps: Deps, logo: { url: string; mimeType: string } | null): string | null {
+  if (!logo) return "Instagram posts need an image: upload your logo to include Instagram";
+  const media = deps.platforms.instagram.checkContent({ content: "-", mediaUrl: logo.url, mediaType: logo.mimeType }).filter((c) => c.field === "media");
+  return media.length ? `Instagram cannot use your logo as its image (${media.map((m) => m.message).join("; ")}): upload a JPEG logo to include Instagram` : null;
+}
+
+function usable(deps: Deps, platforms: Platform[], instagramProblem: string | null, requested: Set<Platform>) {
   const skipped: GenerateResult["skipped"] = [];
   const eligible: Platform[] = [];
   for (const p of PLATFORMS) {
     if (!platforms.includes(p) || !requested.has(p)) continue;
     if (p === "youtube") skipped.push({ platform: p, reason: "YouTube posts need a video: add one to a post yourself" });
-    else if (p === "instagram" && !hasLogo) skipped.push({ platform: p, reason: "Instagram posts need an image: upload your logo to include Instagram" });
+    else if (p === "instagram" && instagramProblem) skipped.push({ platform: p, reason: instagramProblem });
     else if (!deps.platforms[p].enabled) skipped.push({ platform: p, reason: `${deps.platforms[p].displayName} is not available` });
     else eligible.push(p);
   }
@@ -62,7 +69,7 @@ export async function generateStrategicContent(deps: Deps, user: User, requested
   const logo = await findLogo(deps.db, user.id);
   const logoUrl = logoUrlOf(deps.config, logo);
   const connected = (await listConnections(deps, user.id)).filter((c) => c.isActive && (c.status === "connected" || c.status === "refreshing")).map((c) => c.platform);
-  const { eligible, skipped } = usable(deps, connected, Boolean(logo), requested);
+  const { eligible, skipped } = usable(deps, connected, instagramLogoProblem(deps, logo ? { url: logoUrl!, mimeType: logo.mimeType } : null), requested);
   if (!eligible.length) {
     throw conflict("no_connected_platforms", skipped.length ? skipped.map((s) => s.reason).join("; ") : "Connect a platform first: posts are made for your connected platforms");
   }

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { xWeightedLength } from "../../server/platforms/text.ts";
 import { signedUpClient, startTestServer, type TestServer } from "../support/server.ts";
-import { clientBrandPurpose, pngImage, uploadLogo } from "../brand/helpers.ts";
+import { clientBrandPurpose, jpegImage, pngImage, uploadLogo } from "../brand/helpers.ts";
 import { FAST_PUBLISHING, givePlan } from "../posts/helpers.ts";
 import { approveAndPublish, brandOwner, brisbaneTime, generate, postsOf } from "./helpers.ts";
 
@@ -56,7 +56,12 @@ describe("strategic content, built-in writer", () => {
     assert.deepEqual(first.body.skipped.map((s: { platform: string }) => s.platform), ["instagram", "youtube"]);
     assert.equal(first.body.savedCount, 52);
 
-    const up = await uploadLogo(client, pngImage());
+    // Instagram takes JPEG images only: a PNG logo keeps it out, with the reason.
+    assert.equal((await uploadLogo(client, pngImage())).status, 200);
+    const png = await generate(client);
+    assert.deepEqual(png.body.platforms, ["facebook", "linkedin", "x"]);
+    assert.match(png.body.skipped.find((s: { platform: string }) => s.platform === "instagram").reason, /JPEG/);
+    const up = await uploadLogo(client, jpegImage());
     assert.equal(up.status, 200);
     const second = await generate(client);
     assert.equal(second.body.savedCount, 52);
@@ -66,7 +71,7 @@ describe("strategic content, built-in writer", () => {
     assert.equal(drafts.length, 52);
     assert.ok(!drafts.some((p) => p.platform === "youtube"));
     for (const p of drafts) {
-      const problems = server.deps.platforms[p.platform].checkContent({ content: p.content, mediaUrl: p.mediaUrl, mediaType: p.mediaUrl ? "image/png" : null });
+      const problems = server.deps.platforms[p.platform].checkContent({ content: p.content, mediaUrl: p.mediaUrl, mediaType: p.mediaUrl ? "image/jpeg" : null });
       assert.deepEqual(problems, [], `${p.platform}: ${p.content}`);
       if (p.platform === "x") assert.ok(xWeightedLength(p.content) <= 280);
       if (p.platform === "instagram") assert.equal(p.mediaUrl, up.body.logoUrl);
