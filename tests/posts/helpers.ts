@@ -2,6 +2,8 @@
 // made through the real OAuth flow against the sandbox, approved posts, and
 // the sandbox's own record of what it published.
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { posts, type Platform } from "../../shared/schema.ts";
 import { rowsOf } from "../../server/db/index.ts";
@@ -185,12 +187,16 @@ export async function multiProcessSetup(env: Record<string, string>) {
   const sandbox = await startSandboxProcess(server.url, port);
   // Containers ready at once (still asked about): these tests count sends, not Instagram's processing.
   await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000, igImageProcessingMs: 0 });
+  const childTmp = join(server.dataDir, "tmp");
+  mkdirSync(childTmp, { recursive: true });
   const childEnv = (childPort: number): Record<string, string> => ({
     NODE_ENV: "test",
     PORT: String(childPort),
     PUBLIC_URL: `http://127.0.0.1:${childPort}`,
     DATABASE_URL: server.database.url!,
     DATA_DIR: server.dataDir,
+    // A runner killed mid-download leaves its media spool behind: inside the data folder, removed with it.
+    TMPDIR: childTmp,
     LOG_LEVEL: "warn",
     REQUIRE_PHONE_VERIFICATION: "false",
     PLATFORM_MODE: "sandbox",
