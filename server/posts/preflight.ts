@@ -5,6 +5,7 @@
 import type { Post, User } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
 import { HttpError } from "../http/errors.ts";
+import { userLabel } from "../log.ts";
 import { checkCanPost } from "../quota/check.ts";
 import { readHealth } from "./health.ts";
 import { tokenFor } from "./tokens.ts";
@@ -48,5 +49,5 @@ export async function preflight(deps: Deps, user: User, post: PreflightPost): Pr
     if (quota.reason === "cycle_ended") throw preflightError(409, "cycle", quota.reason, quota.message);
     throw preflightError(quota.reason === "quota_exhausted" ? 429 : 409, "quota", quota.reason, quota.message, { quotaExceeded: quota.reason === "quota_exhausted" });
   }
-  deps.log.info({ userId: user.id, postId: post.id, platform: post.platform }, `Post validated ${user.phone} for ${post.platform}`);
+  deps.log.info({ userId: user.id, postId: post.id, platform: post.platform }, `Post validated ${userLabel(user.phone, user.id)} for ${post.platform}`);
 }
