@@ -1,7 +1,7 @@
 // X (Twitter) API v2 with OAuth 2.0: PKCE, confidential client (HTTP Basic),
 // refresh tokens that rotate on every use, weighted 280-character posts.
 import { mediaBytes } from "../media/read.ts";
-import { credentialsOf, exchangeCodeWith, formatProblem, inSeconds, mediaKind, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { credentialsOf, exchangeCodeWith, formatProblem, inSeconds, mediaKind, oauthOptions, singleMediaProblem, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, PlatformError, PlatformHttpError } from "./errors.ts";
 import type { ReplyHeaders } from "./http.ts";
 import { X_MAX_WEIGHTED, xWeightedLength } from "./text.ts";
@@ -40,6 +40,8 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
     const problems: ContentProblem[] = [];
     const format = formatProblem("x", post, { image: ["jpeg", "png", "gif", "webp"], video: [] });
     if (format) problems.push(format);
+    const several = singleMediaProblem("x", "X", post);
+    if (several) problems.push(several);
     if (!post.content.trim()) problems.push({ code: "x_empty", field: "content", message: "A post on X needs text" });
     const weight = xWeightedLength(post.content);
     if (weight > X_MAX_WEIGHTED) {
