@@ -11,6 +11,7 @@
 // hours) is forgotten and made again by the next attempt.
 import { createHash } from "node:crypto";
 import { formatProblem, mediaKind, type AdapterContext } from "./base.ts";
+import { PlatformError } from "./errors.ts";
 import { needsNewContainer } from "./graph.ts";
 import type { ConnectionCredentials, ContentProblem, PostInput } from "./types.ts";
 
@@ -64,13 +65,21 @@ export async function carouselContainer(ctx: AdapterContext, conn: ConnectionCre
     children[key] = String(made.body.id);
     await remember();
   }
-  // Created first, waited for after: Meta processes them side by side.
+  // Created first, waited for after: Meta processes them side by side. Every expired child is
+  // forgotten before the attempt ends, so the next one makes them all again at once.
+  let expired: unknown;
   for (const key of keys) {
-    await wait(conn, children[key]!, async () => {
-      delete children[key];
-      await remember();
-    }, giveUpAt);
+    try {
+      await wait(conn, children[key]!, async () => {
+        delete children[key];
+        await remember();
+      }, giveUpAt);
+    } catch (err) {
+      if (!(err instanceof PlatformError && err.code === "container_expired")) throw err;
+      expired ??= err;
+    }
   }
+  if (expired) throw expired;
 
   const form = { media_type: "CAROUSEL", children: keys.map((k) => children[k]!).join(","), caption: post.content };
   const parentKey = hash(form);
