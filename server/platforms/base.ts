@@ -166,6 +166,14 @@ export function mediaListOf(post: { mediaUrl?: string | null; mediaUrls?: readon
   return post.mediaUrl ? [post.mediaUrl] : [];
 }
 
+/** Each item of a media list through the format check (typed by its URL), its position in the message. */
+export function listFormatProblems(platform: string, items: readonly string[], accepted: Record<"image" | "video", string[]>): ContentProblem[] {
+  return items.flatMap((url, i) => {
+    const p = formatProblem(platform, { mediaUrl: url }, accepted);
+    return p ? [{ ...p, message: `Item ${i + 1}: ${p.message}` }] : [];
+  });
+}
+
 /**
  * Adapters that send one media per post refuse a list by name: sending its
  * first item alone would publish something other than what the user made.
@@ -173,5 +181,5 @@ export function mediaListOf(post: { mediaUrl?: string | null; mediaUrls?: readon
 export function singleMediaProblem(platform: string, displayName: string, post: { mediaUrl?: string | null; mediaUrls?: readonly string[] | null }): ContentProblem | null {
   const n = mediaListOf(post).length;
   if (n <= 1) return null;
-  return { code: `${platform}_single_media_only`, field: "media", message: `${displayName} posts carry one image or video here, this one has ${n} (only Instagram takes several, as a carousel)`, limit: 1, actual: n };
+  return { code: `${platform}_single_media_only`, field: "media", message: `${displayName} posts carry one image or video here, this one has ${n} (Instagram takes several as a carousel, X up to 4 images)`, limit: 1, actual: n };
 }

@@ -10,7 +10,7 @@
 // reuses it and Meta does not download the media again; an expired one (24
 // hours) is forgotten and made again by the next attempt.
 import { createHash } from "node:crypto";
-import { formatProblem, mediaKind, type AdapterContext } from "./base.ts";
+import { listFormatProblems, mediaKind, type AdapterContext } from "./base.ts";
 import { PlatformError } from "./errors.ts";
 import { needsNewContainer } from "./graph.ts";
 import type { ConnectionCredentials, ContentProblem, PostInput } from "./types.ts";
@@ -29,11 +29,7 @@ export function carouselProblems(items: string[]): ContentProblem[] {
   if (items.length > CAROUSEL_MAX) {
     problems.push({ code: "instagram_carousel_too_many", field: "media", message: `An Instagram carousel holds at most ${CAROUSEL_MAX} images or videos`, limit: CAROUSEL_MAX, actual: items.length });
   }
-  items.forEach((url, i) => {
-    const p = formatProblem("instagram", { mediaUrl: url }, INSTAGRAM_FORMATS);
-    if (p) problems.push({ ...p, message: `Item ${i + 1}: ${p.message}` });
-  });
-  return problems;
+  return [...problems, ...listFormatProblems("instagram", items, INSTAGRAM_FORMATS)];
 }
 
 /** What Graph is asked to make for each item. */

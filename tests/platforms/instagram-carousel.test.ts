@@ -156,9 +156,23 @@ describe("Instagram carousels", () => {
     assert.equal(await calls("instagram.carousel_item.create"), 0);
   });
 
-  it("the other platforms refuse several media by name, and take a list of one", () => {
+  it("X takes up to 4 images in one post (one upload each), a GIF or video alone", async () => {
+    const conn = await h.connect("x", "album");
+    const jpg = (n: number) => Array.from({ length: n }, (_, i) => `${h.sandbox.url}/_media/sample.jpg?n=${i}`);
+    const { platformPostId } = await h.adapters.x.publish(conn, { content: "Four loaves", mediaUrl: jpg(4)[0], mediaUrls: jpg(4) });
+    const [post] = (await h.control("/published?platform=x")).posts;
+    assert.deepEqual([post.id, post.mediaIds.length], [platformPostId, 4]);
+    assert.equal(await calls("x.media.upload"), 4);
+    const codes = (items: string[]) => h.adapters.x.checkContent({ content: "Rules", mediaUrl: items[0], mediaUrls: items }).map((p) => p.code);
+    assert.deepEqual(codes(jpg(5)), ["x_too_many_images"]);
+    assert.deepEqual(codes([...jpg(1), `${h.sandbox.url}/_media/fun.gif`]), ["x_gif_alone"]);
+    assert.deepEqual(codes([...jpg(1), `${h.sandbox.url}/_media/sample.mp4`]), ["x_video_not_supported"]);
+    assert.deepEqual(codes([...jpg(1), `${h.sandbox.url}/_media/a.bmp`]), ["x_image_format"]);
+  });
+
+  it("Facebook, LinkedIn and YouTube refuse several media by name, and take a list of one", () => {
     const two = media("a.jpg", "b.jpg");
-    for (const p of ["facebook", "linkedin", "x", "youtube"] as const) {
+    for (const p of ["facebook", "linkedin", "youtube"] as const) {
       const problems = h.adapters[p].checkContent({ content: "Two", mediaUrl: two[0], mediaUrls: two });
       assert.ok(problems.some((x) => x.code === `${p}_single_media_only` && x.actual === 2), `${p}: ${JSON.stringify(problems)}`);
     }
