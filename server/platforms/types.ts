@@ -93,7 +93,7 @@ export interface PostInput {
   content: string;
   mediaUrl?: string | null;
   /**
-   * Several media in order (an Instagram carousel), mediaUrl being the first;
+   * Several media in order (an Instagram carousel, X images), mediaUrl being the first;
    * absent or null for one media or none. Read it through mediaListOf().
    */
   mediaUrls?: string[] | null;

@@ -21,7 +21,7 @@ export interface ClaimedPost {
   platform: Platform;
   content: string;
   mediaUrl: string | null;
-  /** Several media (an Instagram carousel), mediaUrl the first; null for one or none. */
+  /** Several media (an Instagram carousel, X images), mediaUrl the first; null for one or none. */
   mediaUrls: string[] | null;
   mediaType: string | null;
   /** This attempt's number: counted by the claim, given back when nothing is sent. */

@@ -24,7 +24,7 @@ const platform = z
   .transform((v, ctx) => parsePlatform(v) ?? (ctx.addIssue({ code: "custom", message: `must be one of ${PLATFORMS.join(", ")} (or twitter)` }), z.NEVER)) as z.ZodType<Platform>;
 const content = safeText(10_000).trim().min(1, "must not be empty");
 const mediaUrl = safeLine(2000).pipe(z.url({ protocol: /^https?$/ }));
-// Several media in order (an Instagram carousel takes 2–10; the platforms' own limits are pre-flight's 422s).
+// Several media in order (an Instagram carousel takes 2–10, X up to 4 images; the platforms' own limits are pre-flight's 422s).
 // A list of one is a post with one media, exactly as mediaUrl.
 const mediaUrls = z.array(mediaUrl).min(1, "must list at least one URL (leave it out for a post without media)").max(20);
 const when = safeDateTime;

@@ -21,7 +21,7 @@ export interface NewPostInput {
   content: string;
   scheduledFor?: Date;
   status?: "draft" | "approved";
-  /** The post's media in order (none, one, or several for an Instagram carousel). */
+  /** The post's media in order (none, one, or several: an Instagram carousel, X images). */
   media?: string[];
 }
 

@@ -6,6 +6,9 @@
 // stored.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { eq } from "drizzle-orm";
+import { posts } from "../../shared/schema.ts";
+import { publishRunner } from "../../server/posts/runner.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { FAST_PUBLISHING, publisher } from "./helpers.ts";
 
@@ -18,6 +21,8 @@ describe("media list (mediaUrls)", () => {
   });
   after(() => server.close());
   const media = (...names: string[]) => names.map((n) => `${sandbox}/_media/${n}`);
+  const calls = async (endpoint: string) => ((await (await fetch(`${sandbox}/_control/calls?endpoint=${endpoint}`)).json()) as { calls: unknown[] }).calls.length;
+  const settings = (body: unknown) => fetch(`${sandbox}/_control/settings`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const published = async () => ((await (await fetch(`${sandbox}/_control/published?platform=instagram`)).json()) as { posts: any[] }).posts;
 
   it("stores the list in order, mediaUrl its first item; editing the text keeps it", async () => {
@@ -59,7 +64,7 @@ describe("media list (mediaUrls)", () => {
     const u = await publisher(server, ["instagram"], "list3");
     const items = media("a.jpg", "clip.mp4", "c.jpg");
     // The sandbox processes a video child in two minutes by default; this test counts posts, not processing.
-    await fetch(`${sandbox}/_control/settings`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ igVideoProcessingMs: 0 }) });
+    await settings({ igVideoProcessingMs: 0 });
     const r = await u.client.post("/api/post", { platform: "instagram", content: "Album day", mediaUrls: items });
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.post.mediaUrls, items);
@@ -88,5 +93,22 @@ describe("media list (mediaUrls)", () => {
     assert.match(png.body.error, /Item 2/);
     assert.equal((await u.client.get("/api/posts")).body.length, 0);
     assert.equal((await published()).filter((p) => ["Two", "Many", "Png"].includes(p.text)).length, 0);
+  });
+
+  it("through the runner and the database: a carousel whose video is still processing keeps its children; the retry publishes without making them again", async () => {
+    const u = await publisher(server, ["instagram"], "list5");
+    await settings({ igVideoProcessingMs: 120_000 });
+    const items = media("a.jpg", "reel.mp4");
+    const draft = (await u.client.post("/api/posts", { platform: "instagram", content: "Album with a clip", mediaUrls: items, status: "approved" })).body;
+    const before = await calls("instagram.carousel_item.create");
+    const first = await publishRunner(server.deps).drain({ postIds: [draft.id] });
+    assert.equal(first.retried, 1, JSON.stringify(first.errors));
+    const [waiting] = await server.deps.db.select().from(posts).where(eq(posts.id, draft.id));
+    assert.equal(Object.keys((waiting!.platformState as { carouselChildren?: object }).carouselChildren ?? {}).length, 2, "both children kept on the post");
+    server.clock.advance(3 * 60_000);
+    const second = await publishRunner(server.deps).drain({ postIds: [draft.id] });
+    assert.equal(second.published, 1, JSON.stringify(second.errors));
+    assert.equal((await calls("instagram.carousel_item.create")) - before, 2, "Meta fetched each item once");
+    assert.deepEqual((await published()).filter((p) => p.text === "Album with a clip").map((p) => p.children), [items]);
   });
 });
