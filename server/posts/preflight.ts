@@ -18,7 +18,7 @@ export function preflightError(status: number, check: PreflightCheck, code: stri
 }
 
 /** What pre-flight looks at: a stored post, or one not yet created (no id). */
-export type PreflightPost = Pick<Post, "platform" | "content" | "mediaUrl" | "mediaType" | "subscriptionCycle"> & { id?: number };
+export type PreflightPost = Pick<Post, "platform" | "content" | "mediaUrl" | "mediaUrls" | "mediaType" | "subscriptionCycle"> & { id?: number };
 
 export async function preflight(deps: Deps, user: User, post: PreflightPost): Promise<void> {
   const now = deps.clock.now();
@@ -39,7 +39,7 @@ export async function preflight(deps: Deps, user: User, post: PreflightPost): Pr
     throw preflightError(409, "platform_health", "platform_unhealthy", why, { retryAt: at, ...(health.operatorCode ? { operatorCode: health.operatorCode } : {}) });
   }
 
-  const problems = adapter.checkContent({ content: post.content, mediaUrl: post.mediaUrl, mediaType: post.mediaType });
+  const problems = adapter.checkContent({ content: post.content, mediaUrl: post.mediaUrl, mediaUrls: post.mediaUrls, mediaType: post.mediaType });
   if (problems.length) {
     throw preflightError(422, "content", problems[0]!.code, problems.map((p) => p.message).join("; "), {}, problems);
   }
