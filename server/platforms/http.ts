@@ -4,6 +4,7 @@
 // unknown), or never sent. node:http rather than the built-in fetch: fetch's
 // web streams and abort signals cost about a third of the publishing
 // runner's CPU per post (tests/bench, README "Benchmarks").
+import { randomBytes } from "node:crypto";
 import http, { type IncomingHttpHeaders } from "node:http";
 import https from "node:https";
 import type { Platform } from "../../shared/schema.ts";
@@ -17,8 +18,32 @@ export interface RequestOptions {
   basic?: { user: string; password: string };
   json?: unknown;
   form?: Record<string, string | undefined>;
+  /** multipart/form-data: text fields and binary parts (X's media APPEND), in this order. */
+  multipart?: MultipartField[];
   body?: Uint8Array;
   timeoutMs?: number;
+}
+
+export interface MultipartField {
+  name: string;
+  value: string | Uint8Array;
+  /** Binary parts: sent as a file (application/octet-stream unless contentType says). */
+  filename?: string;
+  contentType?: string;
+}
+
+/** A multipart/form-data body (RFC 7578), its boundary random so no part can contain it by chance. */
+export function multipartBody(fields: MultipartField[]): { body: Buffer; contentType: string } {
+  const boundary = `----aiq${randomBytes(16).toString("hex")}`;
+  const chunks: Buffer[] = [];
+  for (const f of fields) {
+    const file = typeof f.value !== "string";
+    const disposition = `form-data; name="${f.name}"${file ? `; filename="${f.filename ?? "blob"}"` : ""}`;
+    const type = file ? `\r\nContent-Type: ${f.contentType ?? "application/octet-stream"}` : "";
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}${type}\r\n\r\n`), Buffer.from(f.value), Buffer.from("\r\n"));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 /** What adapters read of an answer's headers (case-insensitive, like fetch's Headers). */
@@ -116,6 +141,10 @@ export class PlatformHttp {
       for (const [k, v] of Object.entries(o.form)) if (v !== undefined) f.set(k, v);
       body = f.toString();
       headers["content-type"] = "application/x-www-form-urlencoded";
+    } else if (o.multipart) {
+      const m = multipartBody(o.multipart);
+      body = m.body;
+      headers["content-type"] = m.contentType;
     } else if (o.body) body = o.body;
 
     let res: RawReply;

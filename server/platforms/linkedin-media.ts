@@ -5,9 +5,8 @@
 // finalizeUpload). The post then names the URN in content.media.id.
 // https://learn.microsoft.com/linkedin/marketing/community-management/shares/images-api
 // https://learn.microsoft.com/linkedin/marketing/community-management/shares/videos-api
-import { open } from "node:fs/promises";
 import { downloadMedia } from "../media/fetch.ts";
-import { mediaBytes } from "../media/read.ts";
+import { mediaBytes, withParts } from "../media/read.ts";
 import { mediaKind, type AdapterContext } from "./base.ts";
 import { PlatformError } from "./errors.ts";
 import type { PostInput } from "./types.ts";
@@ -46,13 +45,11 @@ async function uploadVideo(ctx: AdapterContext, accessToken: string, owner: stri
     const parts: Array<{ uploadUrl: string; firstByte: number; lastByte: number }> = v.uploadInstructions ?? [];
     if (!v.video || !parts.length) throw new PlatformError("linkedin", "media_upload_failed", "transient", "LinkedIn opened no video upload");
     const etags: string[] = [];
-    const file = await open(video.path, "r");
-    try {
+    await withParts(video.path, async (read) => {
       // One part at a time: LinkedIn's parts are about 4 MB, so memory stays small.
       for (const part of parts) {
         const size = Number(part.lastByte) - Number(part.firstByte) + 1;
-        const chunk = Buffer.alloc(size);
-        await file.read(chunk, 0, size, Number(part.firstByte));
+        const chunk = await read(Number(part.firstByte), size);
         const r = await ctx.http.request("media_upload", String(part.uploadUrl), {
           method: "PUT",
           bearer: accessToken,
@@ -64,9 +61,7 @@ async function uploadVideo(ctx: AdapterContext, accessToken: string, owner: stri
         if (!etag) throw new PlatformError("linkedin", "media_upload_failed", "transient", "LinkedIn returned no ETag for a video part");
         etags.push(etag);
       }
-    } finally {
-      await file.close();
-    }
+    });
     await ctx.http.request("video_finalize", `${ctx.urls.api}/rest/videos`, {
       bearer: accessToken,
       headers,

@@ -2,10 +2,11 @@
 // refresh tokens that rotate on every use, weighted 280-character posts.
 import { mediaBytes } from "../media/read.ts";
 import { credentialsOf, exchangeCodeWith, formatProblem, inSeconds, mediaKind, oauthOptions, listFormatProblems, mediaFormat, mediaListOf, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
-import { classifyCommon, ContentRejectedError, PlatformError, PlatformHttpError } from "./errors.ts";
+import { classifyCommon, ContentRejectedError, OutcomeUnknownError, PlatformError, PlatformHttpError } from "./errors.ts";
 import type { ReplyHeaders } from "./http.ts";
 import { X_MAX_WEIGHTED, xWeightedLength } from "./text.ts";
 import type { ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
+import { forgetVideo, xVideoMediaId } from "./x-video.ts";
 
 const SPEC: OAuthSpec = {
   // Without offline.access there is no refresh token; media.write is what the media upload needs.
@@ -33,7 +34,8 @@ export function xLimitReset(headers: ReplyHeaders): Date | undefined {
   return pick.length ? new Date(Math.max(...pick.map((w) => w.reset)) * 1000) : undefined;
 }
 
-const X_FORMATS = { image: ["jpeg", "png", "gif", "webp"], video: [] };
+// Videos: MP4 and MOV (H.264 video, AAC LC audio inside, which X checks while processing).
+const X_FORMATS = { image: ["jpeg", "png", "gif", "webp"], video: ["mp4", "mov"] };
 /** X shows up to 4 photos in one post, or one GIF or video alone (the sandbox refuses a 5th media id as X does). */
 const X_MAX_IMAGES = 4;
 
@@ -45,8 +47,14 @@ function severalImagesProblems(items: string[]): ContentProblem[] {
   if (items.some((url) => mediaFormat({ mediaUrl: url }) === "gif")) {
     problems.push({ code: "x_gif_alone", field: "media", message: "X shows a GIF alone: post it without other images" });
   }
+  if (items.some((url) => mediaKind({ mediaUrl: url }) === "video")) {
+    problems.push({ code: "x_video_alone", field: "media", message: "X shows a video alone: post it without other images or videos" });
+  }
   return problems;
 }
+
+/** "Your media IDs are invalid.": the post named media X will not take (expired, not processed). */
+const mediaRefused = (err: unknown) => err instanceof PlatformHttpError && err.status === 400 && /media/i.test(JSON.stringify(err.body ?? ""));
 
 export function xAdapter(ctx: AdapterContext): PlatformAdapter {
   const now = () => ctx.clock.now();
@@ -70,11 +78,6 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
         actual: weight,
       });
     }
-    // One media: its MIME type decides, as before; several: each URL.
-    const kinds = items.length > 1 ? items.map((url) => mediaKind({ mediaUrl: url })) : post.mediaUrl ? [mediaKind(post)] : [];
-    if (kinds.some((k) => k !== "image")) {
-      problems.push({ code: "x_video_not_supported", field: "media", message: "Video on X is not supported yet: post an image or text" });
-    }
     return problems;
   };
 
@@ -96,6 +99,19 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
     }
     return classifyCommon(err, at);
   };
+
+  /**
+   * Media uploads never make a post: an answer lost on the way is a plain
+   * transient failure, not an outcome to reconcile against the timeline.
+   */
+  async function uploadPhase<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof OutcomeUnknownError) throw new PlatformError("x", "media_upload_unanswered", "transient", `X did not answer a media upload call (${err.endpoint}); nothing was posted`);
+      throw err;
+    }
+  }
 
   /** POST /2/media/upload (JSON, base64): one call for an image; the answer's data.id goes into media_ids. */
   async function uploadImage(accessToken: string, url: string): Promise<string> {
@@ -164,12 +180,24 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("x", problems);
       // Media goes through X's upload first; the post then names it. Never silently text-only.
-      const mediaIds: string[] = [];
-      for (const url of mediaListOf(post)) mediaIds.push(await uploadImage(conn.accessToken, url));
-      const r = await ctx.http.request("publish", `${ctx.urls.api}/2/tweets`, {
-        bearer: conn.accessToken,
-        json: { text: post.content.normalize("NFC"), ...(mediaIds.length ? { media: { media_ids: mediaIds } } : {}) },
+      const video = mediaListOf(post).length === 1 && mediaKind(post) === "video";
+      const mediaIds = await uploadPhase(async () => {
+        if (video) return [await xVideoMediaId(ctx, conn.accessToken, post)];
+        const ids: string[] = [];
+        for (const url of mediaListOf(post)) ids.push(await uploadImage(conn.accessToken, url));
+        return ids;
       });
+      let r;
+      try {
+        r = await ctx.http.request("publish", `${ctx.urls.api}/2/tweets`, {
+          bearer: conn.accessToken,
+          json: { text: post.content.normalize("NFC"), ...(mediaIds.length ? { media: { media_ids: mediaIds } } : {}) },
+        });
+      } catch (err) {
+        // The kept video id is no good to X any more: a later attempt uploads the video again.
+        if (video && mediaRefused(err)) await forgetVideo(post);
+        throw err;
+      }
       const id = String(r.body.data.id);
       const username = conn.metadata.username;
       return { platformPostId: id, url: `https://x.com/${username ?? "i/web"}/status/${id}` };

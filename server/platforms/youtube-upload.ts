@@ -5,7 +5,7 @@
 // arrived) or the finished video — so a broken connection resumes where the
 // upload stands instead of sending (and creating) the video again.
 // https://developers.google.com/youtube/v3/guides/using_resumable_upload_protocol
-import { open } from "node:fs/promises";
+import { withParts } from "../media/read.ts";
 import type { AdapterContext } from "./base.ts";
 import { OutcomeUnknownError, PlatformError, PlatformHttpError, PlatformUnreachableError } from "./errors.ts";
 import type { HttpReply } from "./http.ts";
@@ -35,8 +35,7 @@ export function nextOffset(reply: HttpReply): number {
 
 /** Sends the file to the upload session at `location`; returns the video resource. */
 export async function uploadResumable(ctx: AdapterContext, accessToken: string, location: string, media: UploadSource): Promise<any> {
-  const file = await open(media.path, "r");
-  try {
+  return withParts(media.path, async (read) => {
     const total = media.bytes;
     let offset = 0;
     let lost = 0;
@@ -53,8 +52,7 @@ export async function uploadResumable(ctx: AdapterContext, accessToken: string, 
           });
         } else {
           const size = Math.min(CHUNK_BYTES, total - offset);
-          const chunk = Buffer.alloc(size);
-          await file.read(chunk, 0, size, offset);
+          const chunk = await read(offset, size);
           // The video exists once the last chunk lands: losing that answer makes the outcome unknown.
           reply = await ctx.http.request("publish", location, {
             method: "PUT",
@@ -82,7 +80,5 @@ export async function uploadResumable(ctx: AdapterContext, accessToken: string, 
       }
       throw new PlatformError("youtube", "upload_unexpected", "transient", `YouTube answered the upload with ${reply.status}`);
     }
-  } finally {
-    await file.close();
-  }
+  });
 }

@@ -166,7 +166,7 @@ describe("Instagram carousels", () => {
     const codes = (items: string[]) => h.adapters.x.checkContent({ content: "Rules", mediaUrl: items[0], mediaUrls: items }).map((p) => p.code);
     assert.deepEqual(codes(jpg(5)), ["x_too_many_images"]);
     assert.deepEqual(codes([...jpg(1), `${h.sandbox.url}/_media/fun.gif`]), ["x_gif_alone"]);
-    assert.deepEqual(codes([...jpg(1), `${h.sandbox.url}/_media/sample.mp4`]), ["x_video_not_supported"]);
+    assert.deepEqual(codes([...jpg(1), `${h.sandbox.url}/_media/sample.mp4`]), ["x_video_alone"]);
     assert.deepEqual(codes([...jpg(1), `${h.sandbox.url}/_media/a.bmp`]), ["x_image_format"]);
   });
 

@@ -23,7 +23,7 @@ describe("media uploads: X and LinkedIn", () => {
     const [post] = await published("x");
     assert.equal(post.id, platformPostId);
     assert.equal(post.mediaIds?.length, 1, "the post carries the image");
-    assert.deepEqual(h.adapters.x.checkContent({ content: "clip", mediaUrl: `${h.sandbox.url}/_media/sample.mp4`, mediaType: "video" }).map((p) => p.code), ["x_video_not_supported"]);
+    assert.deepEqual(h.adapters.x.checkContent({ content: "clip", mediaUrl: `${h.sandbox.url}/_media/sample.mp4`, mediaType: "video" }).map((p) => p.code), [], "video goes through the chunked upload (x-video.test.ts)");
   });
 
   it("LinkedIn: an image through the Images API, a video through the Videos API in parts, each named by the post", async () => {
@@ -56,7 +56,8 @@ describe("media uploads: X and LinkedIn", () => {
     assert.deepEqual(codes(a.instagram, "https://cdn.example.com/a.webm"), ["instagram_video_format"]);
     assert.deepEqual(codes(a.linkedin, "https://cdn.example.com/a.webp"), ["linkedin_image_format"]);
     assert.deepEqual(codes(a.linkedin, "https://cdn.example.com/a.mov"), ["linkedin_video_format"]);
-    assert.deepEqual(codes(a.x, "https://cdn.example.com/a.mp4"), ["x_video_not_supported"]);
+    assert.deepEqual(codes(a.x, "https://cdn.example.com/a.mp4"), []);
+    assert.deepEqual(codes(a.x, "https://cdn.example.com/a.webm"), ["x_video_format"]);
     assert.deepEqual(codes(a.x, "https://cdn.example.com/a.webp"), []);
     assert.deepEqual(codes(a.youtube, "https://cdn.example.com/a.mkv"), []);
     assert.deepEqual(codes(a.facebook, "https://cdn.example.com/a.png"), []);

@@ -55,6 +55,8 @@ const schemas = {
     igImageProcessingMs: z.number().int().min(0).optional(),
     igVideoProcessingMs: z.number().int().min(0).optional(),
     igCarouselProcessingMs: z.number().int().min(0).optional(),
+    xVideoProcessingMs: z.number().int().min(0).optional(),
+    xVideoProcessingError: z.string().min(1).max(200).nullable().optional(),
   }),
 };
 

@@ -28,6 +28,10 @@ export interface Settings {
   igVideoProcessingMs: number;
   /** A carousel container, once its children are FINISHED. */
   igCarouselProcessingMs: number;
+  /** X processes a finalized video this long (real time or sandbox clock, whichever passes first)… */
+  xVideoProcessingMs: number;
+  /** …and ends it failed with this message when set (X's processing_info.error.message), null: succeeded. */
+  xVideoProcessingError: string | null;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -46,4 +50,6 @@ export const DEFAULT_SETTINGS: Settings = {
   igImageProcessingMs: 200,
   igVideoProcessingMs: 120_000,
   igCarouselProcessingMs: 200,
+  xVideoProcessingMs: 5000,
+  xVideoProcessingError: null,
 };

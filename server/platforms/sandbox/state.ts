@@ -8,9 +8,9 @@ import { SANDBOX_CREDENTIALS } from "../endpoints.ts";
 import { DEFAULT_SETTINGS, type Settings } from "./settings.ts";
 
 export { DEFAULT_SETTINGS, type Settings } from "./settings.ts";
-import type { Container, Upload } from "./uploads.ts";
+import type { Container, Upload, XMedia } from "./uploads.ts";
 
-export type { Container, Upload } from "./uploads.ts";
+export type { Container, Upload, XMedia } from "./uploads.ts";
 
 export type Family = "meta" | "linkedin" | "x" | "google";
 export const FAMILY_OF: Record<Platform, Family> = { facebook: "meta", instagram: "meta", linkedin: "linkedin", x: "x", youtube: "google" };
@@ -155,7 +155,7 @@ export class SandboxState {
   /** LinkedIn Pages each sandbox member administers. */
   linkedinPages = new Map<string, Array<{ id: string; name: string }>>();
   /** X media uploads by id. */
-  xMedia = new Map<string, { user: string; bytes: number; category: string }>();
+  xMedia = new Map<string, XMedia>();
   /** LinkedIn Images/Videos API uploads by URN. */
   linkedinMedia = new Map<string, { owner: string; kind: "image" | "video"; size?: number; received: number; parts?: number; status: "WAITING_UPLOAD" | "AVAILABLE" }>();
   uploads = new Map<string, Upload>();

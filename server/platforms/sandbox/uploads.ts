@@ -29,3 +29,24 @@ export interface Upload {
   /** The video resource, once every byte arrived (a status query after that answers it again). */
   done?: Record<string, unknown>;
 }
+
+/**
+ * An X media upload: an image in one call, or a chunked video (initialize →
+ * append by segment → finalize → processing → usable in a post).
+ */
+export interface XMedia {
+  user: string;
+  category: string;
+  mediaType: string;
+  /** Declared at initialize (video); the image's size. */
+  totalBytes: number;
+  /** Bytes received per segment_index: a segment sent again replaces itself. */
+  segments: number[];
+  /** Sandbox clock at initialize: the upload session and the media id expire 24 hours later. */
+  createdAt: number;
+  /** Sandbox clock and real time at finalize (an image is final at once): processing runs from here. */
+  finalizedAt?: number;
+  finalizedReal?: number;
+  /** Processing ends failed with this message (xVideoProcessingError when finalized). */
+  failWith?: string;
+}

@@ -1,8 +1,10 @@
-// X API v2: users/me, create Post (weighted length, duplicates, 100 per 15
-// minutes), a user's Posts, one Post's public metrics.
+// X API v2: users/me, media upload (x-media.ts), create Post (weighted
+// length, duplicates, 100 per 15 minutes), a user's Posts, one Post's public
+// metrics.
 import express, { type Request, type Router } from "express";
 import { xWeightedLength } from "../text.ts";
 import { bearer, Fail, handle, params, xFail } from "./kit.ts";
+import { usableMedia, xMediaRoutes } from "./x-media.ts";
 import { ids, type SandboxState, type Token } from "./state.ts";
 
 const WINDOW = 15 * 60_000;
@@ -35,18 +37,8 @@ export function xRoutes(s: SandboxState): Router {
 
   r.get(`${api}/users/me`, handle(s, "x.users.me", (req) => ({ json: { data: me(token(req)) } })));
 
-  // Media only through the upload API: an image in one call (base64 JSON), its id then named by the post.
-  r.post(`${api}/media/upload`, handle(s, "x.media.upload", (req) => {
-    const t = token(req);
-    if (!t.scopes.includes("media.write")) throw xFail(403, "Forbidden", "You are not permitted to perform this action.");
-    const b64 = typeof req.body?.media === "string" ? req.body.media : "";
-    const bytes = Buffer.from(b64, "base64");
-    if (!bytes.length) throw new Fail({ status: 400, json: { errors: [{ message: "$.media: is missing but it is required" }], title: "Invalid Request", detail: "One or more parameters to your request was invalid.", type: "https://api.twitter.com/2/problems/invalid-request" } });
-    if (bytes.length > 5 * 1024 * 1024) throw xFail(400, "Invalid Request", "Image file size must be <= 5242880 bytes");
-    const id = `19${s.nextId().padStart(17, "0")}`;
-    s.xMedia.set(id, { user: t.user, bytes: bytes.length, category: String(req.body?.media_category ?? "tweet_image") });
-    return { json: { data: { id, media_key: `3_${id}`, size: bytes.length, expires_after_secs: 86400 } } };
-  }));
+  // Media only through the upload API (an image in one call, a video in a chunked session), then named by the post.
+  xMediaRoutes(s, r, api, token);
 
   r.post(`${api}/tweets`, handle(s, "x.tweets.create", (req) => {
     const t = token(req);
@@ -54,8 +46,9 @@ export function xRoutes(s: SandboxState): Router {
     const mediaIds: unknown = req.body?.media?.media_ids;
     if (mediaIds !== undefined) {
       const list = Array.isArray(mediaIds) ? mediaIds.map(String) : [];
-      if (!list.length || list.length > 4 || list.some((m) => s.xMedia.get(m)?.user !== t.user)) {
-        throw new Fail({ status: 400, json: { errors: [{ message: "$.media.media_ids: Your media IDs are invalid." }], title: "Invalid Request", detail: "One or more parameters to your request was invalid.", type: "https://api.twitter.com/2/problems/invalid-request" } });
+      // Not this user's, expired, or a video whose processing has not succeeded: X's one answer for all of them.
+      if (!list.length || list.length > 4 || list.some((m) => !usableMedia(s, t.user, m))) {
+        throw new Fail({ status: 400, json: { errors: [{ parameters: { "media.media_ids": list }, message: "Your media IDs are invalid." }], title: "Invalid Request", detail: "One or more parameters to your request was invalid.", type: "https://api.twitter.com/2/problems/invalid-request" } });
       }
     }
     const text = typeof req.body?.text === "string" ? req.body.text.normalize("NFC") : "";
