@@ -187,17 +187,16 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
         for (const url of mediaListOf(post)) ids.push(await uploadImage(conn.accessToken, url));
         return ids;
       });
-      let r;
-      try {
-        r = await ctx.http.request("publish", `${ctx.urls.api}/2/tweets`, {
+      const r = await ctx.http
+        .request("publish", `${ctx.urls.api}/2/tweets`, {
           bearer: conn.accessToken,
           json: { text: post.content.normalize("NFC"), ...(mediaIds.length ? { media: { media_ids: mediaIds } } : {}) },
+        })
+        .catch(async (err: unknown) => {
+          // The kept video id is no good to X any more: a later attempt uploads the video again.
+          if (video && mediaRefused(err)) await forgetVideo(post);
+          throw err;
         });
-      } catch (err) {
-        // The kept video id is no good to X any more: a later attempt uploads the video again.
-        if (video && mediaRefused(err)) await forgetVideo(post);
-        throw err;
-      }
       const id = String(r.body.data.id);
       const username = conn.metadata.username;
       return { platformPostId: id, url: `https://x.com/${username ?? "i/web"}/status/${id}` };

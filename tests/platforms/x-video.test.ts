@@ -109,6 +109,31 @@ describe("X video (adapter and sandbox)", () => {
     assert.equal((await published()).length, 0);
   });
 
+  it("a segment whose answer is lost is sent again (it replaces itself); a lost finalize answer is transient, never an outcome to reconcile", async () => {
+    await h.control("/settings", { xVideoProcessingMs: 0 }, "PUT");
+    const conn = await h.connect("x", "xlost");
+    await h.control("/faults", { endpoint: "x.media.append", mode: "drop" });
+    await x().publish(conn, { content: "Dropped segment", ...video(5 * MiB), state: memoryState() });
+    assert.equal(await count("x.media.append"), 3, "two segments, the dropped one sent twice");
+    assert.equal((await published()).length, 1);
+    await h.control("/faults", { endpoint: "x.media.finalize", mode: "drop" });
+    const lost = x().classifyError(await failure(x().publish(conn, { content: "Dropped finalize", ...video(MiB), state: memoryState() })));
+    assert.deepEqual([lost.kind, lost.code], ["transient", "media_upload_unanswered"]);
+    assert.equal((await published()).length, 1, "nothing more was posted");
+  });
+
+  it("a post X refuses for its media ('Your media IDs are invalid.') forgets the kept id, so a retry uploads again", async () => {
+    await h.control("/settings", { xVideoProcessingMs: 0 }, "PUT");
+    const conn = await h.connect("x", "xrefused");
+    const state = memoryState();
+    const body = { errors: [{ message: "Your media IDs are invalid." }], title: "Invalid Request", detail: "One or more parameters to your request was invalid.", type: "https://api.twitter.com/2/problems/invalid-request" };
+    await h.control("/faults", { endpoint: "x.tweets.create", status: 400, body });
+    await failure(x().publish(conn, { content: "Refused media", ...video(MiB), state }));
+    assert.equal(state.value.xVideoMediaId, undefined);
+    await x().publish(conn, { content: "Refused media", ...video(MiB), state });
+    assert.equal(await count("x.media.init"), 2);
+  });
+
   it("the sandbox refuses what X refuses: a segment out of order or over 5 MB, a short finalize, a post naming a video still processing", async () => {
     const conn = await h.connect("x", "xraw");
     const api = `${h.sandbox.url}/x-api/2`;
