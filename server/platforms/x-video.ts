@@ -37,6 +37,12 @@ const EXPIRY_MARGIN_MS = 60 * 60_000;
 /** APPEND is safe to send again (a segment replaces itself): tries per segment when the answer is lost. */
 const APPEND_TRIES = 3;
 
+/**
+ * Outcomes about the user's video, not X's health (X answered each call):
+ * they must never move X's circuit breaker (ErrorClassification.notPlatform).
+ */
+export const VIDEO_OUTCOMES = new Set(["media_processing", "media_processing_failed", "media_expired"]);
+
 interface ProcessingInfo {
   state?: string;
   check_after_secs?: number;

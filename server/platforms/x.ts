@@ -6,7 +6,7 @@ import { classifyCommon, ContentRejectedError, OutcomeUnknownError, PlatformErro
 import type { ReplyHeaders } from "./http.ts";
 import { X_MAX_WEIGHTED, xWeightedLength } from "./text.ts";
 import type { ContentProblem, ErrorClassification, PlatformAdapter, PostInput } from "./types.ts";
-import { forgetVideo, xVideoMediaId } from "./x-video.ts";
+import { forgetVideo, VIDEO_OUTCOMES, xVideoMediaId } from "./x-video.ts";
 
 const SPEC: OAuthSpec = {
   // Without offline.access there is no refresh token; media.write is what the media upload needs.
@@ -83,6 +83,7 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
 
   const classifyError = (err: unknown): ErrorClassification => {
     const at = now();
+    if (err instanceof PlatformError && VIDEO_OUTCOMES.has(err.code)) return { ...classifyCommon(err, at), notPlatform: true };
     if (err instanceof PlatformHttpError && err.endpoint !== "refresh") {
       const base = { status: err.status, message: err.message };
       const body = err.body as any;

@@ -70,7 +70,7 @@ describe("X video (adapter and sandbox)", () => {
     const state = memoryState();
     const post = { content: "A slow one", ...video(5 * MiB), state };
     const first = x().classifyError(await failure(x().publish(conn, post)));
-    assert.deepEqual([first.kind, first.code], ["transient", "media_processing"]);
+    assert.deepEqual([first.kind, first.code, first.notPlatform], ["transient", "media_processing", true], "the user's video, not X's health: the breaker does not move");
     assert.match(String(state.value.xVideoMediaId), /^\d+$/);
     assert.equal((await published()).length, 0, "never posted while processing");
     h.clock.advance(3 * 60_000);
@@ -103,7 +103,7 @@ describe("X video (adapter and sandbox)", () => {
     const err = await failure(x().publish(conn, { content: "Broken clip", ...video(MiB), state }));
     assert.ok(err instanceof PlatformError);
     const c = x().classifyError(err);
-    assert.deepEqual([c.kind, c.code], ["permanent", "media_processing_failed"]);
+    assert.deepEqual([c.kind, c.code, c.notPlatform], ["permanent", "media_processing_failed", true]);
     assert.match(c.message, /X could not process the video: Unsupported video format/);
     assert.equal(state.value.xVideoMediaId, undefined);
     assert.equal((await published()).length, 0);
