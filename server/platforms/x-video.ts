@@ -59,16 +59,15 @@ export async function forgetVideo(post: PostInput): Promise<void> {
 /** The media id of the post's video, processed and ready to be named by the post. */
 export async function xVideoMediaId(ctx: AdapterContext, accessToken: string, post: PostInput): Promise<string> {
   const url = post.mediaUrl!;
-  const giveUpAt = Date.now() + ctx.http.timeoutMs * PROCESSING_WAIT;
   const saved = await post.state?.get();
   const kept = typeof saved?.xVideoMediaId === "string" && saved.xVideoFor === keyOf(url) && Number(saved.xVideoExpiresAt) - EXPIRY_MARGIN_MS > ctx.clock.now().getTime();
   if (kept) {
     const id = saved!.xVideoMediaId as string;
-    await waitUntilProcessed(ctx, accessToken, post, id, await status(ctx, accessToken, post, id), giveUpAt);
+    await waitUntilProcessed(ctx, accessToken, post, id, await status(ctx, accessToken, post, id));
     return id;
   }
   const { id, info } = await upload(ctx, accessToken, post);
-  await waitUntilProcessed(ctx, accessToken, post, id, info, giveUpAt);
+  await waitUntilProcessed(ctx, accessToken, post, id, info);
   return id;
 }
 
@@ -138,10 +137,12 @@ async function status(ctx: AdapterContext, accessToken: string, post: PostInput,
 
 /**
  * Follows processing_info until succeeded (none at all: usable at once), at
- * the pace X asks (check_after_secs), until `giveUpAt`: then this attempt
- * ends transient and the kept media id lets the retry resume the wait.
+ * the pace X asks (check_after_secs), for PROCESSING_WAIT platform timeouts
+ * from the end of the upload (a long upload does not eat the wait): then this
+ * attempt ends transient and the kept media id lets the retry resume it.
  */
-async function waitUntilProcessed(ctx: AdapterContext, accessToken: string, post: PostInput, id: string, first: ProcessingInfo | undefined, giveUpAt: number): Promise<void> {
+async function waitUntilProcessed(ctx: AdapterContext, accessToken: string, post: PostInput, id: string, first: ProcessingInfo | undefined): Promise<void> {
+  const giveUpAt = Date.now() + ctx.http.timeoutMs * PROCESSING_WAIT;
   for (let info = first; ; info = await status(ctx, accessToken, post, id)) {
     if (!info?.state || info.state === "succeeded") return;
     if (info.state === "failed") {

@@ -1,5 +1,5 @@
-// What the sandbox keeps of media on its way in: Instagram containers and
-// YouTube resumable upload sessions.
+// What the sandbox keeps of media on its way in: Instagram containers,
+// YouTube resumable upload sessions and X media uploads.
 
 /** An Instagram media container. */
 export interface Container {
