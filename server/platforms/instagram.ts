@@ -18,6 +18,12 @@ const MAX_CAPTION = 2200;
 const MAX_HASHTAGS = 30;
 /** How long one attempt waits for a container, in platform timeouts. */
 const CONTAINER_WAIT = 1.5;
+/**
+ * What a container did is this post's media, not Instagram's health: a few
+ * Reels processing for minutes at once must never open Instagram's breaker
+ * and hold every user's posts (ErrorClassification.notPlatform).
+ */
+const CONTAINER_OUTCOMES = new Set(["media_processing", "media_processing_failed", "container_expired", "container_published", "media_not_ready"]);
 export const INSTAGRAM_METRICS = ["reach", "views", "total_interactions"];
 
 export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
@@ -182,6 +188,9 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
     },
 
     checkContent,
-    classifyError: (err) => classifyGraph(err, now()),
+    classifyError: (err) => {
+      const c = classifyGraph(err, now());
+      return CONTAINER_OUTCOMES.has(c.code) ? { ...c, notPlatform: true } : c;
+    },
   };
 }

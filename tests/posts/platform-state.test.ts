@@ -4,7 +4,8 @@
 // forced private says so on the post.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
+import { rowsOf } from "../../server/db/index.ts";
 import { posts } from "../../shared/schema.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
@@ -31,6 +32,9 @@ describe("platform state on posts", () => {
     assert.match(waiting!.errorLog ?? "", /still processing/);
     const container = (waiting!.platformState as { containerId?: string }).containerId;
     assert.ok(container);
+    // The Reel's wait is its own media's, not Instagram's trouble: the breaker counted nothing.
+    const [health] = rowsOf<{ consecutive_failures: number }>(await server.deps.db.execute(sql`select consecutive_failures from platform_health where platform = 'instagram'`));
+    assert.equal(health?.consecutive_failures ?? 0, 0, "no breaker failure for a media still processing");
 
     // Minutes later (the sandbox clock is the server's), processing is done.
     server.clock.advance(3 * 60_000);
