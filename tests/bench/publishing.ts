@@ -14,6 +14,7 @@ import { publishRunner } from "../../server/posts/runner.ts";
 import { approvedPosts, FAST_PUBLISHING, publisher, sandboxPublished, statusCounts, type Publisher } from "../posts/helpers.ts";
 import { startSandboxProcess } from "../support/sandbox-process.ts";
 import { freePort, startTestServer } from "../support/server.ts";
+import { postgresCpuMs, processCpuMs } from "./proc-cpu.ts";
 
 const USERS = 50;
 const POSTS = Number(process.env.BENCH_PUBLISHING_POSTS ?? 10_000);
@@ -34,6 +35,10 @@ export interface PublishingRun {
   cpuMsPerPost: number;
   /** CPU time / wall time: near 1 means one core is saturated (Node runs JS on one). */
   cpuShare: number;
+  /** CPU of the PostgreSQL backends serving the bench's database, per post (Linux /proc; 0 elsewhere). */
+  dbCpuMsPerPost: number;
+  /** CPU of the sandbox's process per post: in production that is the platforms' machines. */
+  sandboxCpuMsPerPost: number;
   /** perPlatform × 5 platforms / latency: the most the bounds allow (null at zero latency). */
   boundPostsPerSecond: number | null;
 }
@@ -59,6 +64,7 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
   });
   const sandbox = await startSandboxProcess(server.url, sandboxPort);
   const { perPlatform, perConnection } = server.deps.config.publishing;
+  const dbName = new URL(server.database.url!).pathname.slice(1);
   try {
     await sandbox.control("/settings", "PUT", { instagramDailyLimit: 1_000_000, xPostsPer15Min: 1_000_000, igImageProcessingMs: 0 });
     const users: Publisher[] = [];
@@ -72,9 +78,13 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
       await approvedPosts(server.deps, sandbox.url, users.flatMap((u) => PLATFORMS.map((platform) => ({ userId: u.userId, platform, count: perAccount, tag }))));
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
+      const db0 = postgresCpuMs(dbName);
+      const sandbox0 = processCpuMs(sandbox.pid);
       await publishRunner(server.deps).drain();
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
+      const dbCpuMs = postgresCpuMs(dbName) - db0;
+      const sandboxCpuMs = processCpuMs(sandbox.pid) - sandbox0;
       const cpuMs = (cpu.user + cpu.system) / 1000;
       const published = (await statusCounts(server.deps)).published ?? 0;
       // The platform's side of the count: every post made once.
@@ -89,6 +99,8 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
         published,
         cpuMsPerPost: cpuMs / Math.max(1, published),
         cpuShare: cpuMs / 1000 / seconds,
+        dbCpuMsPerPost: dbCpuMs / Math.max(1, published),
+        sandboxCpuMsPerPost: sandboxCpuMs / Math.max(1, published),
         boundPostsPerSecond: latencyMs ? (perPlatform * PLATFORMS.length * 1000) / latencyMs : null,
       };
     };

@@ -1,7 +1,7 @@
 // Bench: GET /api/user for 50 concurrent authenticated clients, against a
 // bare Express + pg `SELECT 1` endpoint measured in the same run.
 import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "../support/client.ts";
 import { createTestDatabase } from "../support/database.ts";
@@ -11,7 +11,16 @@ import { runLoad, type LoadResult } from "./load.ts";
 
 const CLIENTS = 50;
 
-export async function benchUserEndpoint(seconds: number): Promise<{ ours: LoadResult; baseline: LoadResult }> {
+export interface UserEndpointPair {
+  ours: LoadResult;
+  baseline: LoadResult;
+  ratio: number;
+  /** 1-minute load average when the pair finished: the machine is shared. */
+  loadAverage: number;
+}
+
+/** `pairs` alternating measurements (ours, then the yardstick) of `seconds` each. */
+export async function benchUserEndpoint(seconds: number, pairs = 3): Promise<UserEndpointPair[]> {
   const db = await createTestDatabase();
   const appPort = await freePort();
   const basePort = await freePort();
@@ -46,9 +55,13 @@ export async function benchUserEndpoint(seconds: number): Promise<{ ours: LoadRe
     // Warm both up, then measure one after the other with the same generator.
     await runLoad({ url: `${app.url}/api/user`, clients: CLIENTS, seconds: 1, headersFor: (i) => ({ cookie: cookies[i]! }) });
     await runLoad({ url: `http://127.0.0.1:${basePort}/select1`, clients: CLIENTS, seconds: 1, headersFor: () => ({}) });
-    const ours = await runLoad({ url: `${app.url}/api/user`, clients: CLIENTS, seconds, headersFor: (i) => ({ cookie: cookies[i]! }) });
-    const base = await runLoad({ url: `http://127.0.0.1:${basePort}/select1`, clients: CLIENTS, seconds, headersFor: () => ({}) });
-    return { ours, baseline: base };
+    const results: UserEndpointPair[] = [];
+    for (let i = 0; i < pairs; i++) {
+      const ours = await runLoad({ url: `${app.url}/api/user`, clients: CLIENTS, seconds, headersFor: (i) => ({ cookie: cookies[i]! }) });
+      const baseline = await runLoad({ url: `http://127.0.0.1:${basePort}/select1`, clients: CLIENTS, seconds, headersFor: () => ({}) });
+      results.push({ ours, baseline, ratio: ours.rps / baseline.rps, loadAverage: loadavg()[0]! });
+    }
+    return results;
   } finally {
     baseline.child.kill("SIGTERM");
     await app.kill();
