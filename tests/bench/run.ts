@@ -54,7 +54,8 @@ if (runs("user")) {
   console.log(`\nGET /api/user, 50 authenticated clients, ${seconds} s each, alternating with the yardstick (Express + pg SELECT 1)`);
   for (const p of pairs) {
     console.log(
-      `  ours ${fmt(p.ours.rps)} req/s (p50 ${fmt(p.ours.p50ms)} ms, p99 ${fmt(p.ours.p99ms)} ms, errors ${p.ours.errors})  baseline ${fmt(p.baseline.rps)} req/s (p99 ${fmt(p.baseline.p99ms)} ms)  → ${fmt(p.ratio, 2)}×  load ${fmt(p.loadAverage, 2)}`,
+      `  ours ${fmt(p.ours.rps)} req/s (p50 ${fmt(p.ours.p50ms)} ms, p99 ${fmt(p.ours.p99ms)} ms, errors ${p.ours.errors}; CPU per request: server ${fmt(p.ours.cpuMsPerRequest, 3)} ms, PostgreSQL ${fmt(p.ours.dbCpuMsPerRequest, 3)} ms)` +
+        `  baseline ${fmt(p.baseline.rps)} req/s (p99 ${fmt(p.baseline.p99ms)} ms; server ${fmt(p.baseline.cpuMsPerRequest, 3)} ms, PostgreSQL ${fmt(p.baseline.dbCpuMsPerRequest, 3)} ms)  → ${fmt(p.ratio, 2)}×  load ${fmt(p.loadAverage, 2)}`,
     );
   }
   const r = spread(pairs.map((p) => p.ratio));

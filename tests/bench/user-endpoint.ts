@@ -8,12 +8,16 @@ import { createTestDatabase } from "../support/database.ts";
 import { spawnProcess, spawnServer } from "../support/process.ts";
 import { freePort, newIdentity, TEST_SECRETS } from "../support/server.ts";
 import { runLoad, type LoadResult } from "./load.ts";
+import { postgresCpuMs, processCpuMs } from "./proc-cpu.ts";
 
 const CLIENTS = 50;
 
+/** A load run with the CPU its server process and the PostgreSQL backends spent per request (Linux /proc). */
+export type MeasuredLoad = LoadResult & { cpuMsPerRequest: number; dbCpuMsPerRequest: number };
+
 export interface UserEndpointPair {
-  ours: LoadResult;
-  baseline: LoadResult;
+  ours: MeasuredLoad;
+  baseline: MeasuredLoad;
   ratio: number;
   /** 1-minute load average when the pair finished: the machine is shared. */
   loadAverage: number;
@@ -37,7 +41,7 @@ export async function benchUserEndpoint(seconds: number, pairs = 3): Promise<Use
       ...TEST_SECRETS,
     },
   });
-  const baseline = spawnProcess({
+  const baselineProcess = spawnProcess({
     env: { PORT: String(basePort), DATABASE_URL: db.url },
     script: new URL("./baseline-server.ts", import.meta.url).pathname,
   });
@@ -50,22 +54,29 @@ export async function benchUserEndpoint(seconds: number, pairs = 3): Promise<Use
       cookies.push(c.cookieHeader);
     }
     await waitFor(`http://127.0.0.1:${basePort}/select1`).catch((e) => {
-      throw new Error(`${e.message}\n${baseline.output()}`);
+      throw new Error(`${e.message}\n${baselineProcess.output()}`);
     });
     // Warm both up, then measure one after the other with the same generator.
     await runLoad({ url: `${app.url}/api/user`, clients: CLIENTS, seconds: 1, headersFor: (i) => ({ cookie: cookies[i]! }) });
     await runLoad({ url: `http://127.0.0.1:${basePort}/select1`, clients: CLIENTS, seconds: 1, headersFor: () => ({}) });
+    const dbName = new URL(db.url!).pathname.slice(1);
+    const measured = async (pid: number, run: () => Promise<LoadResult>): Promise<MeasuredLoad> => {
+      const cpu0 = processCpuMs(pid);
+      const db0 = postgresCpuMs(dbName);
+      const r = await run();
+      return { ...r, cpuMsPerRequest: (processCpuMs(pid) - cpu0) / r.requests, dbCpuMsPerRequest: (postgresCpuMs(dbName) - db0) / r.requests };
+    };
     const results: UserEndpointPair[] = [];
     for (let i = 0; i < pairs; i++) {
-      const ours = await runLoad({ url: `${app.url}/api/user`, clients: CLIENTS, seconds, headersFor: (i) => ({ cookie: cookies[i]! }) });
-      const baseline = await runLoad({ url: `http://127.0.0.1:${basePort}/select1`, clients: CLIENTS, seconds, headersFor: () => ({}) });
+      const ours = await measured(app.child.pid!, () => runLoad({ url: `${app.url}/api/user`, clients: CLIENTS, seconds, headersFor: (i) => ({ cookie: cookies[i]! }) }));
+      const baseline = await measured(baselineProcess.child.pid!, () => runLoad({ url: `http://127.0.0.1:${basePort}/select1`, clients: CLIENTS, seconds, headersFor: () => ({}) }));
       results.push({ ours, baseline, ratio: ours.rps / baseline.rps, loadAverage: loadavg()[0]! });
     }
     return results;
   } finally {
-    baseline.child.kill("SIGTERM");
+    baselineProcess.child.kill("SIGTERM");
     await app.kill();
-    await baseline.exited;
+    await baselineProcess.exited;
     await db.drop();
   }
 }
