@@ -98,7 +98,7 @@ export async function start(options: StartOptions = {}): Promise<Running> {
   return { url: `http://127.0.0.1:${port}`, deps, server, stop };
 }
 
-async function main(): Promise<void> {
+export async function main(): Promise<void> {
   let running: Running;
   try {
     running = await start();
