@@ -32,8 +32,10 @@ if (runs("startup")) {
     const s = await benchStartup(db.url!);
     results.startup = s;
     console.log("\nStart-up: `npm start` in a fresh copy of the repository → first /readyz 200 (seconds), then idle RSS");
-    const line = (label: string, r: { seconds: number; idleRssMb: number }[]) =>
+    const line = (label: string, r: { seconds: number; idleRssMb: number; phases: Record<string, number> }[]) => {
       console.log(`  ${label.padEnd(40)} ${r.map((x) => `${fmt(x.seconds, 2)} s / ${fmt(x.idleRssMb, 0)} MB`).join(", ")}`);
+      for (const x of r) console.log(`      server's account, ms since its process began: ${Object.entries(x.phases).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+    };
     line("first start, embedded (fresh clone)", [s.firstEmbedded]);
     line("second start, embedded (migrated)", s.secondEmbedded);
     line("start on real PostgreSQL (migrated)", s.realPostgres);

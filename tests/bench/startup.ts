@@ -17,12 +17,16 @@ const CLONE_ENTRIES = ["package.json", "package-lock.json", "tsconfig.json", "se
 export interface StartRun {
   /** Command → first /readyz 200, in seconds. */
   seconds: number;
+  /** The server's own account (its "listening" line): ms since its process began at each step. */
+  phases: Record<string, number>;
   /** The server process's resident memory a moment after it is ready, in MB. */
   idleRssMb: number;
 }
 
 export interface StartedServer {
   url: string;
+  /** What the process printed so far. */
+  output(): string;
   child: ChildProcess;
   /** Reads process_resident_memory_bytes from /metrics (prom-client's default process metrics), in MB. */
   rssMb(): Promise<number>;
@@ -52,7 +56,7 @@ export async function npmStart(cwd: string, env: Record<string, string | undefin
   const child = spawn("npm", ["start", "--silent"], {
     cwd,
     detached: true,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), LOG_LEVEL: "warn", ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -75,6 +79,7 @@ export async function npmStart(cwd: string, env: Record<string, string | undefin
   const seconds = (performance.now() - t0) / 1000;
   const server: StartedServer = {
     url,
+    output: () => out,
     child,
     rssMb: async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
@@ -111,7 +116,9 @@ export async function benchStartup(realDatabaseUrl: string, starts = 3): Promise
     const measure = async (extra: Record<string, string> = {}): Promise<StartRun> => {
       const { server, seconds } = await npmStart(clone.dir, { ...env, ...extra });
       try {
-        return { seconds, idleRssMb: await idleRss(server) };
+        const idleRssMb = await idleRss(server); // a second later: the log line is written by then
+        const line = server.output().split("\n").find((l) => l.includes('"AgencyIQ listening"'));
+        return { seconds, phases: line ? JSON.parse(line).startup : {}, idleRssMb };
       } finally {
         await server.stop();
       }
