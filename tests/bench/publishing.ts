@@ -8,6 +8,8 @@
 // another machine in production: the CPU measured here is the runner's
 // process alone (runner, pg client, HTTP client, logging).
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { PLATFORMS } from "../../shared/schema.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
@@ -39,6 +41,8 @@ export interface PublishingRun {
   dbCpuMsPerPost: number;
   /** CPU of the sandbox's process per post: in production that is the platforms' machines. */
   sandboxCpuMsPerPost: number;
+  /** Statements the runner sent to PostgreSQL per post (counted at the driver's client). */
+  statementsPerPost: number;
   /** perPlatform × 5 platforms / latency: the most the bounds allow (null at zero latency). */
   boundPostsPerSecond: number | null;
 }
@@ -50,6 +54,45 @@ export interface BenchPublishingOptions {
    * of a shared machine.
    */
   afterZeroLatencyRun?: (run: PublishingRun) => Promise<void>;
+}
+
+/** Runs fn counting the statements that reach the database driver's client (pg.Pool or PGlite). */
+async function countStatements(db: unknown, fn: () => Promise<void>): Promise<number> {
+  const driver = (db as { $client: { query: (...args: unknown[]) => unknown } }).$client;
+  const original = driver.query;
+  let n = 0;
+  driver.query = function (this: unknown, ...args: unknown[]) {
+    n += 1;
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    driver.query = original;
+  }
+  return n;
+}
+
+/**
+ * BENCH_PROFILE=<folder>: a V8 CPU profile of each drain (the runner's process, the drain
+ * only) written there as <name>.cpuprofile, for Chrome DevTools or any profile reader.
+ */
+async function profiled(name: string, fn: () => Promise<void>): Promise<void> {
+  const folder = process.env.BENCH_PROFILE;
+  if (!folder) return fn();
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  try {
+    await fn();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 /** A first, unmeasured run of this many posts: JIT, connections and caches warm, as in steady operation. */
@@ -80,7 +123,7 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
       const cpu0 = process.cpuUsage();
       const db0 = postgresCpuMs(dbName);
       const sandbox0 = processCpuMs(sandbox.pid);
-      await publishRunner(server.deps).drain();
+      const statements = await countStatements(server.deps.db, () => profiled(`publishing-${tag}`, async () => void (await publishRunner(server.deps).drain())));
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const dbCpuMs = postgresCpuMs(dbName) - db0;
@@ -101,6 +144,7 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
         cpuShare: cpuMs / 1000 / seconds,
         dbCpuMsPerPost: dbCpuMs / Math.max(1, published),
         sandboxCpuMsPerPost: sandboxCpuMs / Math.max(1, published),
+        statementsPerPost: statements / Math.max(1, published),
         boundPostsPerSecond: latencyMs ? (perPlatform * PLATFORMS.length * 1000) / latencyMs : null,
       };
     };

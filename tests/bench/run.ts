@@ -90,7 +90,7 @@ if (runs("publishing")) {
   for (const r of publishing.runs) {
     const bound = r.boundPostsPerSecond ? `  bound ${fmt(r.boundPostsPerSecond)} posts/s (${((100 * r.postsPerSecond) / r.boundPostsPerSecond).toFixed(1)}% of it)` : "";
     console.log(
-      `  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}; per post CPU: runner ${fmt(r.cpuMsPerPost, 2)} ms (${fmt(100 * r.cpuShare, 0)}% of a core), PostgreSQL ${fmt(r.dbCpuMsPerPost, 2)} ms, sandbox ${fmt(r.sandboxCpuMsPerPost, 2)} ms`,
+      `  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}; per post CPU: runner ${fmt(r.cpuMsPerPost, 2)} ms (${fmt(100 * r.cpuShare, 0)}% of a core), PostgreSQL ${fmt(r.dbCpuMsPerPost, 2)} ms, sandbox ${fmt(r.sandboxCpuMsPerPost, 2)} ms; ${fmt(r.statementsPerPost, 2)} statements per post`,
     );
   }
   for (const p of pairs) {
