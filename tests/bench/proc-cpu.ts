@@ -19,24 +19,39 @@ export function processCpuMs(pid: number): number {
   }
 }
 
-/** The summed CPU of every PostgreSQL backend connected to `database` (its title names the database). */
-export function postgresCpuMs(database: string): number {
-  let total = 0;
+/** CPU per PostgreSQL backend (pid → ms) connected to `database` (a backend's title names its database). */
+export function postgresBackendsCpu(database: string): Map<number, number> {
+  const cpu = new Map<number, number>();
   let entries: string[];
   try {
     entries = readdirSync("/proc");
   } catch {
-    return 0;
+    return cpu;
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const title = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0]!;
       // A backend's title: "postgres: [<cluster>: ]<user> <database> <host>(<port>) <state>".
-      if (BACKEND.exec(title)?.[1] === database) total += processCpuMs(Number(entry));
+      if (BACKEND.exec(title)?.[1] === database) cpu.set(Number(entry), processCpuMs(Number(entry)));
     } catch {
       /* gone meanwhile */
     }
   }
-  return total;
+  return cpu;
+}
+
+/**
+ * Starts measuring the CPU the backends serving `database` spend; the returned
+ * function gives the ms spent since. Per backend: one that closes meanwhile (a
+ * pool's idle connection) takes its earlier CPU with it instead of making the
+ * sum go down; one that opens counts from zero.
+ */
+export function postgresCpuSince(database: string): () => number {
+  const before = postgresBackendsCpu(database);
+  return () => {
+    let total = 0;
+    for (const [pid, ms] of postgresBackendsCpu(database)) total += ms - (before.get(pid) ?? 0);
+    return total;
+  };
 }

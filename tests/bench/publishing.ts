@@ -16,7 +16,7 @@ import { publishRunner } from "../../server/posts/runner.ts";
 import { approvedPosts, FAST_PUBLISHING, publisher, sandboxPublished, statusCounts, type Publisher } from "../posts/helpers.ts";
 import { startSandboxProcess } from "../support/sandbox-process.ts";
 import { freePort, startTestServer } from "../support/server.ts";
-import { postgresCpuMs, processCpuMs } from "./proc-cpu.ts";
+import { postgresCpuSince, processCpuMs } from "./proc-cpu.ts";
 
 const USERS = 50;
 const POSTS = Number(process.env.BENCH_PUBLISHING_POSTS ?? 10_000);
@@ -121,12 +121,12 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
       await approvedPosts(server.deps, sandbox.url, users.flatMap((u) => PLATFORMS.map((platform) => ({ userId: u.userId, platform, count: perAccount, tag }))));
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      const db0 = postgresCpuMs(dbName);
+      const dbCpu = postgresCpuSince(dbName);
       const sandbox0 = processCpuMs(sandbox.pid);
       const statements = await countStatements(server.deps.db, () => profiled(`publishing-${tag}`, async () => void (await publishRunner(server.deps).drain())));
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
-      const dbCpuMs = postgresCpuMs(dbName) - db0;
+      const dbCpuMs = dbCpu();
       const sandboxCpuMs = processCpuMs(sandbox.pid) - sandbox0;
       const cpuMs = (cpu.user + cpu.system) / 1000;
       const published = (await statusCounts(server.deps)).published ?? 0;

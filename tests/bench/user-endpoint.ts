@@ -8,7 +8,7 @@ import { createTestDatabase } from "../support/database.ts";
 import { spawnProcess, spawnServer } from "../support/process.ts";
 import { freePort, newIdentity, TEST_SECRETS } from "../support/server.ts";
 import { runLoad, type LoadResult } from "./load.ts";
-import { postgresCpuMs, processCpuMs } from "./proc-cpu.ts";
+import { postgresCpuSince, processCpuMs } from "./proc-cpu.ts";
 
 const CLIENTS = 50;
 
@@ -62,9 +62,9 @@ export async function benchUserEndpoint(seconds: number, pairs = 3): Promise<Use
     const dbName = new URL(db.url!).pathname.slice(1);
     const measured = async (pid: number, run: () => Promise<LoadResult>): Promise<MeasuredLoad> => {
       const cpu0 = processCpuMs(pid);
-      const db0 = postgresCpuMs(dbName);
+      const dbCpu = postgresCpuSince(dbName);
       const r = await run();
-      return { ...r, cpuMsPerRequest: (processCpuMs(pid) - cpu0) / r.requests, dbCpuMsPerRequest: (postgresCpuMs(dbName) - db0) / r.requests };
+      return { ...r, cpuMsPerRequest: (processCpuMs(pid) - cpu0) / r.requests, dbCpuMsPerRequest: dbCpu() / r.requests };
     };
     const results: UserEndpointPair[] = [];
     for (let i = 0; i < pairs; i++) {
