@@ -117,7 +117,7 @@ if (runs("soak")) {
   results.soak = s;
   console.log(`\nSoak, ${soakSeconds} s: one server on real PostgreSQL, its runner publishing ~50 posts/s while 10 clients call GET /api/user`);
   console.log(`  ${s.requests} requests (${s.requestErrors} errors), ${s.postsPublished} posts published`);
-  console.log(`  RSS ${fmt(s.rssStartMb, 0)} MB after the warm-up → ${fmt(s.rssEndMb, 0)} MB at the end (max ${fmt(s.rssMaxMb, 0)} MB): growth ${fmt(s.growthMb, 1)} MB`);
+  console.log(`  RSS, mean of the first quarter after the warm-up ${fmt(s.rssStartMb, 0)} MB → of the last quarter ${fmt(s.rssEndMb, 0)} MB (max ${fmt(s.rssMaxMb, 0)} MB): growth ${fmt(s.growthMb, 1)} MB`);
   console.log(`  samples: ${s.samples.map((x) => `${fmt(x.atSeconds, 0)}s ${fmt(x.rssMb, 0)}`).join(", ")}`);
   table.push([`RSS over a ${soakSeconds} s soak (user endpoint + runner, real PostgreSQL)`, `${fmt(s.rssStartMb, 0)} → ${fmt(s.rssEndMb, 0)} MB (${s.growthMb >= 0 ? "+" : ""}${fmt(s.growthMb, 1)} MB, max ${fmt(s.rssMaxMb, 0)})`, "no growth", load()]);
 }

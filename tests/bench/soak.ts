@@ -3,8 +3,8 @@
 // runner (timers on, as in production) while this process keeps both of its
 // jobs busy: 10 clients on GET /api/user without pause, and a steady stream of
 // due posts (every platform, through the sandbox as its own process). RSS is
-// read from the server's /metrics every few seconds; growth is the last
-// reading against the first one after the warm-up tenth of the soak.
+// read from the server's /metrics every few seconds; growth is the mean of the
+// last quarter of the readings against the first quarter after the warm-up tenth.
 import assert from "node:assert/strict";
 import { PLATFORMS } from "../../shared/schema.ts";
 import { approvedPosts, multiProcessSetup, publisher, spawnRunner, statusCounts, type Publisher } from "../posts/helpers.ts";
@@ -20,7 +20,7 @@ export interface SoakResult {
   requests: number;
   requestErrors: number;
   postsPublished: number;
-  /** MB at the first reading after the warm-up, the last reading, and the highest. */
+  /** Mean MB of the first and of the last quarter of the readings after the warm-up tenth, and the highest reading. */
   rssStartMb: number;
   rssEndMb: number;
   rssMaxMb: number;
@@ -70,9 +70,12 @@ export async function benchSoak(seconds: number): Promise<SoakResult> {
     samples.push({ atSeconds: elapsed(), rssMb: await rss() });
     const counts = await statusCounts(server.deps);
     assert.ok((counts.published ?? 0) > 0, `the runner published during the soak: ${JSON.stringify(counts)}`);
+    // Single readings move with the garbage collector: compare the mean of the first and last quarters after the warm-up.
     const settled = samples.filter((s) => s.atSeconds >= seconds / 10);
-    const first = settled[0] ?? samples[0]!;
-    const last = samples.at(-1)!;
+    const quarter = Math.max(1, Math.floor(settled.length / 4));
+    const mean = (xs: typeof samples) => ({ rssMb: xs.reduce((a, s) => a + s.rssMb, 0) / xs.length });
+    const first = mean(settled.slice(0, quarter));
+    const last = mean(settled.slice(-quarter));
     return {
       seconds,
       requests: load.requests,
