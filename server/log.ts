@@ -9,6 +9,13 @@ export const withRequestId = (requestId: string, fn: () => void) => requestConte
 
 export type Log = Logger;
 
+/**
+ * How the product's log lines name a user (`Token refreshed <phone> for …`):
+ * the phone number, or "user <id>" for an account without one (an unverified
+ * number another account took is cleared), never "null".
+ */
+export const userLabel = (phone: string | null | undefined, userId: number) => phone ?? `user ${userId}`;
+
 export const SECRET_KEYS = [
   "password",
   "passwordHash",

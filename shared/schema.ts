@@ -129,6 +129,8 @@ export const posts = pgTable(
     content: text("content").notNull(),
     mediaUrl: text("media_url"),
     mediaType: text("media_type"),
+    // Several media (an Instagram carousel, X images): the whole list in order, media_url its first item; null for one or none.
+    mediaUrls: text("media_urls").array(),
     status: postStatusEnum("status").notNull().default("draft"),
     scheduledFor: ts("scheduled_for"),
     approvedAt: ts("approved_at"),

@@ -61,6 +61,17 @@ async function once(deps: Deps, event: Stripe.Event, apply: (tx: DbOrTx) => Prom
   });
 }
 
+/**
+ * Stripe retries a webhook for up to 3 days and keeps events for 30; an id
+ * older than that cannot arrive again, so its row only costs space. Kept for
+ * 35 days (the prune-stripe-events job).
+ */
+export const STRIPE_EVENT_RETENTION_MS = 35 * 24 * 3600_000;
+
+export async function pruneStripeEvents(db: DbOrTx, now: Date): Promise<void> {
+  await db.execute(sql`delete from stripe_events where processed_at < ${new Date(now.getTime() - STRIPE_EVENT_RETENTION_MS).toISOString()}::timestamptz`);
+}
+
 async function seen(deps: Deps, eventId: string): Promise<boolean> {
   return rowsOf(await deps.db.execute(sql`select 1 from stripe_events where id = ${eventId}`)).length > 0;
 }

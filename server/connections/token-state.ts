@@ -6,6 +6,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { platformConnections, users, type Platform, type PlatformConnection } from "../../shared/schema.ts";
 import type { DbOrTx } from "../db/index.ts";
 import type { Deps } from "../deps.ts";
+import { userLabel } from "../log.ts";
 import { sendEmailOnce, type OnceOutcome } from "../notify/once.ts";
 
 const MINUTE = 60_000;
@@ -114,7 +115,7 @@ async function accountOfConnection(db: DbOrTx, userId: number) {
 }
 
 export async function phoneOf(db: DbOrTx, userId: number): Promise<string> {
-  return (await accountOfConnection(db, userId))?.phone ?? `user ${userId}`;
+  return userLabel((await accountOfConnection(db, userId))?.phone, userId);
 }
 
 /** One e-mail per user, kind and key (notify/once.ts); a failed send is retried by a later check. */

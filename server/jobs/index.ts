@@ -6,6 +6,7 @@ import type { Deps } from "../deps.ts";
 import { safeError } from "../http/errors.ts";
 import { pruneHits } from "../http/rate-limit.ts";
 import { pruneOauthStates } from "../connections/state-store.ts";
+import { pruneStripeEvents } from "../billing/events.ts";
 import { quotaJobs } from "../quota/jobs.ts";
 import { postJobs } from "../posts/jobs.ts";
 import { connectionCheckJobs } from "../connections/connection-check.ts";
@@ -23,6 +24,7 @@ export function allJobs(deps: Deps): Job[] {
   const jobs: Job[] = [
     { name: "prune-rate-limits", schedule: "17 * * * *", run: (d) => pruneHits(d.db, d.clock.now()) },
     { name: "prune-oauth-states", schedule: "23 * * * *", run: (d) => pruneOauthStates(d.db, d.clock.now()) },
+    { name: "prune-stripe-events", schedule: "41 3 * * *", run: (d) => pruneStripeEvents(d.db, d.clock.now()) },
     ...quotaJobs(deps),
     ...postJobs(deps),
     ...connectionCheckJobs(deps),

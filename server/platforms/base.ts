@@ -6,7 +6,7 @@ import type { MediaFetchConfig } from "../media/fetch.ts";
 import type { ApiVersions, PlatformCredentials, PlatformUrls } from "./endpoints.ts";
 import { PlatformError } from "./errors.ts";
 import type { PlatformHttp } from "./http.ts";
-import type { OAuthOptions, OAuthTokens } from "./types.ts";
+import type { ContentProblem, OAuthOptions, OAuthTokens } from "./types.ts";
 
 export interface AdapterContext {
   platform: Platform;
@@ -158,4 +158,28 @@ export function mediaKind(post: { mediaUrl?: string | null; mediaType?: string |
   if (t.startsWith("image")) return "image";
   if (/\.(mp4|mov|m4v|webm|avi|mkv)(\?|$)/i.test(post.mediaUrl)) return "video";
   return "image";
+}
+
+/** A post's media in order: its list when it has several, else its one URL, else none. */
+export function mediaListOf(post: { mediaUrl?: string | null; mediaUrls?: readonly string[] | null }): string[] {
+  if (post.mediaUrls?.length) return [...post.mediaUrls];
+  return post.mediaUrl ? [post.mediaUrl] : [];
+}
+
+/** Each item of a media list through the format check (typed by its URL), its position in the message. */
+export function listFormatProblems(platform: string, items: readonly string[], accepted: Record<"image" | "video", string[]>): ContentProblem[] {
+  return items.flatMap((url, i) => {
+    const p = formatProblem(platform, { mediaUrl: url }, accepted);
+    return p ? [{ ...p, message: `Item ${i + 1}: ${p.message}` }] : [];
+  });
+}
+
+/**
+ * Adapters that send one media per post refuse a list by name: sending its
+ * first item alone would publish something other than what the user made.
+ */
+export function singleMediaProblem(platform: string, displayName: string, post: { mediaUrl?: string | null; mediaUrls?: readonly string[] | null }): ContentProblem | null {
+  const n = mediaListOf(post).length;
+  if (n <= 1) return null;
+  return { code: `${platform}_single_media_only`, field: "media", message: `${displayName} posts carry one image or video here, this one has ${n} (Instagram takes several as a carousel, X up to 4 images)`, limit: 1, actual: n };
 }

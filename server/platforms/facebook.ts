@@ -1,6 +1,6 @@
 // Facebook Pages: Facebook Login → 60-day user token → a Page token that does
 // not expire; posts go to the Page's feed (or photos, with an image).
-import { exchangeCodeWith, formatProblem, mediaKind, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { exchangeCodeWith, formatProblem, mediaKind, oauthOptions, singleMediaProblem, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { ContentRejectedError, PlatformError } from "./errors.ts";
 import { chooseFrom, classifyGraph, debugToken, insightValue, META_SPEC, pagesOf, reconnectRequired } from "./graph.ts";
 import type { ContentProblem, PlatformAdapter, PostInput } from "./types.ts";
@@ -22,6 +22,8 @@ export function facebookAdapter(ctx: AdapterContext): PlatformAdapter {
     const problems: ContentProblem[] = [];
     const format = formatProblem("facebook", post, { image: ["jpeg", "png", "gif", "bmp", "tiff", "webp", "heif"], video: ["mp4", "mov", "m4v", "avi", "mkv", "webm", "wmv", "3gp", "mpeg"] });
     if (format) problems.push(format);
+    const several = singleMediaProblem("facebook", "Facebook", post);
+    if (several) problems.push(several);
     const length = [...post.content].length;
     if (!post.content.trim() && !post.mediaUrl && !post.link) {
       problems.push({ code: "facebook_empty", field: "content", message: "A Facebook post needs text, a link or media" });

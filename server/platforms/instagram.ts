@@ -1,11 +1,12 @@
 // Instagram professional accounts through Facebook Login: the Page's
 // instagram_business_account, two-step publishing (container, then publish).
-import { exchangeCodeWith, formatProblem, mediaKind, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { exchangeCodeWith, formatProblem, mediaKind, mediaListOf, oauthOptions, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { ContentRejectedError, PlatformError } from "./errors.ts";
 import { createHash } from "node:crypto";
 import { chooseFrom, classifyGraph, debugToken, insightValue, META_SPEC, needsNewContainer, pagesOf, reconnectRequired } from "./graph.ts";
+import { carouselContainer, carouselProblems, INSTAGRAM_FORMATS } from "./instagram-carousel.ts";
 import { hashtagCount } from "./text.ts";
-import type { ConnectionCredentials, ContentProblem, PlatformAdapter, PlatformStateStore, PostInput } from "./types.ts";
+import type { ConnectionCredentials, ContentProblem, PlatformAdapter, PostInput } from "./types.ts";
 
 const SPEC: OAuthSpec = {
   ...META_SPEC,
@@ -25,9 +26,13 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
 
   const checkContent = (post: PostInput): ContentProblem[] => {
     const problems: ContentProblem[] = [];
-    const format = formatProblem("instagram", post, { image: ["jpeg"], video: ["mp4", "mov"] });
-    if (format) problems.push(format);
-    if (!mediaKind(post)) {
+    const items = mediaListOf(post);
+    if (items.length > 1) problems.push(...carouselProblems(items));
+    else {
+      const format = formatProblem("instagram", post, INSTAGRAM_FORMATS);
+      if (format) problems.push(format);
+    }
+    if (!items.length) {
       problems.push({ code: "instagram_media_required", field: "media", message: "Instagram posts need an image or a video" });
     }
     const length = [...post.content].length;
@@ -47,8 +52,7 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
    * platform timeouts, then gives up for this attempt: the container id stays
    * on the post, so the retry resumes the wait instead of uploading again.
    */
-  async function waitUntilReady(conn: ConnectionCredentials, containerId: string, state: PlatformStateStore | undefined): Promise<void> {
-    const giveUpAt = Date.now() + ctx.http.timeoutMs * CONTAINER_WAIT;
+  async function waitUntilReady(conn: ConnectionCredentials, containerId: string, forget: () => Promise<void>, giveUpAt: number): Promise<void> {
     for (let pause = 250; ; pause = Math.min(pause * 2, 5000)) {
       const r = await ctx.http.request("container_status", `${ctx.urls.api}/${containerId}`, {
         query: { fields: "status_code" },
@@ -61,7 +65,7 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
       if (status === "PUBLISHED") throw new PlatformError("instagram", "container_published", "outcome_unknown", "Instagram already published this container; checking the account's posts");
       if (status === "EXPIRED") {
         // Containers live 24 hours: the next attempt makes a new one.
-        await state?.set({ containerId: null, containerFor: null });
+        await forget();
         throw new PlatformError("instagram", "container_expired", "transient", "Instagram's media container expired; it will be made again");
       }
       if (Date.now() + pause > giveUpAt) {
@@ -130,8 +134,15 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("instagram", problems);
       const ig = igOf(conn);
-      const containerId = await containerFor(conn, post);
-      await waitUntilReady(conn, containerId, post.state);
+      const items = mediaListOf(post);
+      // One bound for every container this attempt waits for (a carousel's children and itself).
+      const giveUpAt = Date.now() + ctx.http.timeoutMs * CONTAINER_WAIT;
+      let containerId: string;
+      if (items.length > 1) containerId = await carouselContainer(ctx, conn, ig, post, items, waitUntilReady, giveUpAt);
+      else {
+        containerId = await containerFor(conn, post);
+        await waitUntilReady(conn, containerId, () => post.state?.set({ containerId: null, containerFor: null }) ?? Promise.resolve(), giveUpAt);
+      }
       try {
         // Only this second call makes the post visible: a container alone is harmless.
         const published = await ctx.http.request("publish", `${ctx.urls.api}/${ig}/media_publish`, {
@@ -141,7 +152,7 @@ export function instagramAdapter(ctx: AdapterContext): PlatformAdapter {
         return { platformPostId: String(published.body.id) };
       } catch (err) {
         // "Create a new container and try again": the retry must not reuse this one.
-        if (needsNewContainer(err)) await post.state?.set({ containerId: null, containerFor: null });
+        if (needsNewContainer(err)) await post.state?.set({ containerId: null, containerFor: null, ...(items.length > 1 ? { carouselChildren: null } : {}) });
         throw err;
       }
     },

@@ -1,6 +1,6 @@
 // LinkedIn members: OpenID Connect identity (sub → person URN), posts through
 // the versioned /rest/posts API with reserved characters escaped.
-import { credentialsOf, exchangeCodeWith, formatProblem, inSeconds, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { credentialsOf, exchangeCodeWith, formatProblem, inSeconds, oauthOptions, singleMediaProblem, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, nextMidnight, PlatformError, PlatformHttpError } from "./errors.ts";
 import { LINKEDIN_MAX, linkedinEscape, linkedinUnescape } from "./text.ts";
 import { linkedinVersion } from "./linkedin-version.ts";
@@ -34,6 +34,8 @@ export function linkedinAdapter(ctx: AdapterContext): PlatformAdapter {
     const problems: ContentProblem[] = [];
     const format = formatProblem("linkedin", post, { image: ["jpeg", "png", "gif"], video: ["mp4"] });
     if (format) problems.push(format);
+    const several = singleMediaProblem("linkedin", "LinkedIn", post);
+    if (several) problems.push(several);
     if (!post.content.trim()) problems.push({ code: "linkedin_empty", field: "content", message: "A LinkedIn post needs text" });
     // The limit applies to what is sent, escapes included.
     const length = [...linkedinEscape(post.content)].length;

@@ -92,7 +92,12 @@ export interface ValidationResult {
 export interface PostInput {
   content: string;
   mediaUrl?: string | null;
-  /** "image" | "video" or a MIME type such as "image/jpeg", "video/mp4". */
+  /**
+   * Several media in order (an Instagram carousel, X images), mediaUrl being the first;
+   * absent or null for one media or none. Read it through mediaListOf().
+   */
+  mediaUrls?: string[] | null;
+  /** "image" | "video" or a MIME type such as "image/jpeg", "video/mp4" (of mediaUrl alone). */
   mediaType?: string | null;
   /** YouTube: video title; the first line of content when absent. */
   title?: string | null;

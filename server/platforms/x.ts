@@ -1,7 +1,7 @@
 // X (Twitter) API v2 with OAuth 2.0: PKCE, confidential client (HTTP Basic),
 // refresh tokens that rotate on every use, weighted 280-character posts.
 import { mediaBytes } from "../media/read.ts";
-import { credentialsOf, exchangeCodeWith, formatProblem, inSeconds, mediaKind, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { credentialsOf, exchangeCodeWith, formatProblem, inSeconds, mediaKind, oauthOptions, listFormatProblems, mediaFormat, mediaListOf, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, PlatformError, PlatformHttpError } from "./errors.ts";
 import type { ReplyHeaders } from "./http.ts";
 import { X_MAX_WEIGHTED, xWeightedLength } from "./text.ts";
@@ -33,13 +33,32 @@ export function xLimitReset(headers: ReplyHeaders): Date | undefined {
   return pick.length ? new Date(Math.max(...pick.map((w) => w.reset)) * 1000) : undefined;
 }
 
+const X_FORMATS = { image: ["jpeg", "png", "gif", "webp"], video: [] };
+/** X shows up to 4 photos in one post, or one GIF or video alone (the sandbox refuses a 5th media id as X does). */
+const X_MAX_IMAGES = 4;
+
+function severalImagesProblems(items: string[]): ContentProblem[] {
+  const problems = listFormatProblems("x", items, X_FORMATS);
+  if (items.length > X_MAX_IMAGES) {
+    problems.push({ code: "x_too_many_images", field: "media", message: `A post on X carries at most ${X_MAX_IMAGES} images`, limit: X_MAX_IMAGES, actual: items.length });
+  }
+  if (items.some((url) => mediaFormat({ mediaUrl: url }) === "gif")) {
+    problems.push({ code: "x_gif_alone", field: "media", message: "X shows a GIF alone: post it without other images" });
+  }
+  return problems;
+}
+
 export function xAdapter(ctx: AdapterContext): PlatformAdapter {
   const now = () => ctx.clock.now();
 
   const checkContent = (post: PostInput): ContentProblem[] => {
     const problems: ContentProblem[] = [];
-    const format = formatProblem("x", post, { image: ["jpeg", "png", "gif", "webp"], video: [] });
-    if (format) problems.push(format);
+    const items = mediaListOf(post);
+    if (items.length > 1) problems.push(...severalImagesProblems(items));
+    else {
+      const format = formatProblem("x", post, X_FORMATS);
+      if (format) problems.push(format);
+    }
     if (!post.content.trim()) problems.push({ code: "x_empty", field: "content", message: "A post on X needs text" });
     const weight = xWeightedLength(post.content);
     if (weight > X_MAX_WEIGHTED) {
@@ -51,7 +70,9 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
         actual: weight,
       });
     }
-    if (post.mediaUrl && mediaKind(post) !== "image") {
+    // One media: its MIME type decides, as before; several: each URL.
+    const kinds = items.length > 1 ? items.map((url) => mediaKind({ mediaUrl: url })) : post.mediaUrl ? [mediaKind(post)] : [];
+    if (kinds.some((k) => k !== "image")) {
       problems.push({ code: "x_video_not_supported", field: "media", message: "Video on X is not supported yet: post an image or text" });
     }
     return problems;
@@ -143,10 +164,11 @@ export function xAdapter(ctx: AdapterContext): PlatformAdapter {
       const problems = checkContent(post);
       if (problems.length) throw new ContentRejectedError("x", problems);
       // Media goes through X's upload first; the post then names it. Never silently text-only.
-      const mediaId = post.mediaUrl ? await uploadImage(conn.accessToken, post.mediaUrl) : undefined;
+      const mediaIds: string[] = [];
+      for (const url of mediaListOf(post)) mediaIds.push(await uploadImage(conn.accessToken, url));
       const r = await ctx.http.request("publish", `${ctx.urls.api}/2/tweets`, {
         bearer: conn.accessToken,
-        json: { text: post.content.normalize("NFC"), ...(mediaId ? { media: { media_ids: [mediaId] } } : {}) },
+        json: { text: post.content.normalize("NFC"), ...(mediaIds.length ? { media: { media_ids: mediaIds } } : {}) },
       });
       const id = String(r.body.data.id);
       const username = conn.metadata.username;

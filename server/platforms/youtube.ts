@@ -1,6 +1,6 @@
 // YouTube through Google OAuth: offline access for a refresh token that is
 // never rotated, video-only publishing by resumable upload.
-import { exchangeCodeWith, formatProblem, inSeconds, mediaKind, oauthOptions, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
+import { exchangeCodeWith, formatProblem, inSeconds, mediaKind, oauthOptions, singleMediaProblem, tokenCall, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { classifyCommon, ContentRejectedError, nextMidnight, PlatformError, PlatformHttpError } from "./errors.ts";
 import { downloadMedia } from "../media/fetch.ts";
 import { uploadResumable } from "./youtube-upload.ts";
@@ -37,6 +37,8 @@ export function youtubeAdapter(ctx: AdapterContext): PlatformAdapter {
     const problems: ContentProblem[] = [];
     const format = formatProblem("youtube", post, { image: [], video: ["mp4", "mov", "m4v", "avi", "wmv", "flv", "webm", "mkv", "3gp", "mpeg", "mpg"] });
     if (format) problems.push(format);
+    const several = singleMediaProblem("youtube", "YouTube", post);
+    if (several) problems.push(several);
     if (mediaKind(post) !== "video") {
       problems.push({ code: "youtube_video_required", field: "media", message: "YouTube posts need a video: there is no API for text posts" });
     }

@@ -30,7 +30,7 @@ export type TokenSource = (post: ClaimedPost) => Promise<TokenResult>;
 
 type Refusal = { check: string; code: string; message: string };
 
-const postInput = (p: ClaimedPost): PostInput => ({ content: p.content, mediaUrl: p.mediaUrl, mediaType: p.mediaType });
+const postInput = (p: ClaimedPost): PostInput => ({ content: p.content, mediaUrl: p.mediaUrl, mediaUrls: p.mediaUrls, mediaType: p.mediaType });
 
 function contentRefusal(deps: Deps, post: ClaimedPost): Refusal | undefined {
   const problems = deps.platforms[post.platform].checkContent(postInput(post));

@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { PLATFORMS, POST_STATUSES, type Post } from "../../shared/schema.ts";
 import { isoDate } from "../http/openapi.ts";
+import { mediaListOf } from "../platforms/base.ts";
 import type { PlatformHealth } from "./health.ts";
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -21,7 +22,9 @@ export function formatPost(p: Post) {
     approvedAt: iso(p.approvedAt),
     edited: p.edited,
     editedAt: iso(p.editedAt),
+    // The first media (what the React client shows), and (new) every media in order: [] without media.
     mediaUrl: p.mediaUrl,
+    mediaUrls: mediaListOf(p),
     platformPostId: p.platformPostId,
     // (new) what the runner is doing with it
     attemptCount: p.attemptCount,
@@ -67,6 +70,7 @@ export const postSchema = z.strictObject({
   edited: z.boolean(),
   editedAt: isoDate.nullable(),
   mediaUrl: z.string().nullable(),
+  mediaUrls: z.array(z.string()),
   platformPostId: z.string().nullable(),
   attemptCount: z.number().int(),
   nextAttemptAt: isoDate.nullable(),

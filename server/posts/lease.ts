@@ -21,6 +21,8 @@ export interface ClaimedPost {
   platform: Platform;
   content: string;
   mediaUrl: string | null;
+  /** Several media (an Instagram carousel, X images), mediaUrl the first; null for one or none. */
+  mediaUrls: string[] | null;
   mediaType: string | null;
   /** This attempt's number: counted by the claim, given back when nothing is sent. */
   attemptCount: number;
@@ -54,6 +56,7 @@ interface ClaimRow {
   platform: Platform;
   content: string;
   media_url: string | null;
+  media_urls: string[] | null;
   media_type: string | null;
   attempt_count: number;
   reconcile_looks: number;
@@ -126,7 +129,7 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
           quota_reserved = true,
           updated_at = ${iso(now)}::timestamptz
         from due where p.id = due.id
-        returning p.id, p.user_id, p.platform, p.content, p.media_url, p.media_type, p.attempt_count, p.reconcile_looks, due.previous_attempt_at,
+        returning p.id, p.user_id, p.platform, p.content, p.media_url, p.media_urls, p.media_type, p.attempt_count, p.reconcile_looks, due.previous_attempt_at,
           p.created_at, p.subscription_cycle, due.was_reserved, due.previous`),
     );
     if (rows.length === 0) return [];
@@ -141,6 +144,7 @@ export async function claimDue(deps: Deps, limit: number, filter: ClaimFilter = 
         platform: r.platform,
         content: r.content,
         mediaUrl: r.media_url,
+        mediaUrls: r.media_urls,
         mediaType: r.media_type,
         attemptCount: r.attempt_count,
         lastAttemptAt: date(r.previous_attempt_at),

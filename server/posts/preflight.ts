@@ -5,6 +5,7 @@
 import type { Post, User } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
 import { HttpError } from "../http/errors.ts";
+import { userLabel } from "../log.ts";
 import { checkCanPost } from "../quota/check.ts";
 import { readHealth } from "./health.ts";
 import { tokenFor } from "./tokens.ts";
@@ -17,7 +18,7 @@ export function preflightError(status: number, check: PreflightCheck, code: stri
 }
 
 /** What pre-flight looks at: a stored post, or one not yet created (no id). */
-export type PreflightPost = Pick<Post, "platform" | "content" | "mediaUrl" | "mediaType" | "subscriptionCycle"> & { id?: number };
+export type PreflightPost = Pick<Post, "platform" | "content" | "mediaUrl" | "mediaUrls" | "mediaType" | "subscriptionCycle"> & { id?: number };
 
 export async function preflight(deps: Deps, user: User, post: PreflightPost): Promise<void> {
   const now = deps.clock.now();
@@ -38,7 +39,7 @@ export async function preflight(deps: Deps, user: User, post: PreflightPost): Pr
     throw preflightError(409, "platform_health", "platform_unhealthy", why, { retryAt: at, ...(health.operatorCode ? { operatorCode: health.operatorCode } : {}) });
   }
 
-  const problems = adapter.checkContent({ content: post.content, mediaUrl: post.mediaUrl, mediaType: post.mediaType });
+  const problems = adapter.checkContent({ content: post.content, mediaUrl: post.mediaUrl, mediaUrls: post.mediaUrls, mediaType: post.mediaType });
   if (problems.length) {
     throw preflightError(422, "content", problems[0]!.code, problems.map((p) => p.message).join("; "), {}, problems);
   }
@@ -48,5 +49,5 @@ export async function preflight(deps: Deps, user: User, post: PreflightPost): Pr
     if (quota.reason === "cycle_ended") throw preflightError(409, "cycle", quota.reason, quota.message);
     throw preflightError(quota.reason === "quota_exhausted" ? 429 : 409, "quota", quota.reason, quota.message, { quotaExceeded: quota.reason === "quota_exhausted" });
   }
-  deps.log.info({ userId: user.id, postId: post.id, platform: post.platform }, `Post validated ${user.phone} for ${post.platform}`);
+  deps.log.info({ userId: user.id, postId: post.id, platform: post.platform }, `Post validated ${userLabel(user.phone, user.id)} for ${post.platform}`);
 }

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { PLATFORMS, type Platform, type Post, type User } from "../../shared/schema.ts";
 import { accountOf, requireUser } from "../auth/middleware.ts";
 import type { Deps } from "../deps.ts";
-import { HttpError, notFound } from "../http/errors.ts";
+import { badRequest, HttpError, notFound } from "../http/errors.ts";
 import { parseBody, parseParams } from "../http/validate.ts";
 import { safeDateTime, safeLine, safeText } from "../http/schemas.ts";
 import { parsePlatform } from "../platforms/registry.ts";
@@ -17,20 +17,23 @@ import { readHealth } from "./health.ts";
 import { preflight, preflightError } from "./preflight.ts";
 import { findPost, listPosts } from "./queries.ts";
 import { publishRunner, type DrainResult } from "./runner.ts";
-import { approvePost, createPost, deletePost, makeAllDue, makeDueNow, updatePost } from "./service.ts";
+import { approvePost, createPost, deletePost, makeAllDue, makeDueNow, storedMedia, updatePost } from "./service.ts";
 
 const platform = z
   .string()
   .transform((v, ctx) => parsePlatform(v) ?? (ctx.addIssue({ code: "custom", message: `must be one of ${PLATFORMS.join(", ")} (or twitter)` }), z.NEVER)) as z.ZodType<Platform>;
 const content = safeText(10_000).trim().min(1, "must not be empty");
 const mediaUrl = safeLine(2000).pipe(z.url({ protocol: /^https?$/ }));
+// Several media in order (an Instagram carousel takes 2–10, X up to 4 images; the platforms' own limits are pre-flight's 422s).
+// A list of one is a post with one media, exactly as mediaUrl.
+const mediaUrls = z.array(mediaUrl).min(1, "must list at least one URL (leave it out for a post without media)").max(20);
 const when = safeDateTime;
 // Posts ids are PostgreSQL integers: anything larger is "not a post id", not a 500.
 const postId = z.coerce.number().int().positive().max(2_147_483_647);
 
 const schemas = {
   id: z.object({ id: postId }),
-  create: z.strictObject({ platform, content, scheduledFor: when.optional(), status: z.enum(["draft", "approved"]).optional(), mediaUrl: mediaUrl.optional() }),
+  create: z.strictObject({ platform, content, scheduledFor: when.optional(), status: z.enum(["draft", "approved"]).optional(), mediaUrl: mediaUrl.optional(), mediaUrls: mediaUrls.optional() }),
   update: z.strictObject({
     content: content.optional(),
     edited: z.boolean().optional(),
@@ -39,7 +42,7 @@ const schemas = {
     status: z.enum(["draft", "approved"]).optional(),
   }),
   approve: z.strictObject({ postId }),
-  publishNow: z.union([z.strictObject({ postId }), z.strictObject({ platform, content, mediaUrl: mediaUrl.optional() })]),
+  publishNow: z.union([z.strictObject({ postId }), z.strictObject({ platform, content, mediaUrl: mediaUrl.optional(), mediaUrls: mediaUrls.optional() })]),
   empty: z.object({}).strict(),
   directPublish: z.discriminatedUnion("action", [
     z.strictObject({ action: z.literal("publish_all") }),
@@ -57,7 +60,7 @@ export function postRoutes(deps: Deps): Router {
   });
   r.post("/api/posts", user, async (req, res) => {
     const b = parseBody(schemas.create, req);
-    res.status(201).json(formatPost(await createPost(deps, accountOf(req), b)));
+    res.status(201).json(formatPost(await createPost(deps, accountOf(req), { ...b, media: mediaOf(b) })));
   });
   r.put("/api/posts/:id", user, async (req, res) => {
     const { id } = parseParams(schemas.id, req);
@@ -86,9 +89,10 @@ export function postRoutes(deps: Deps): Router {
       post = await makeDueNow(deps, account, found);
     } else {
       // Checked before anything is stored: a refused post leaves nothing behind.
-      const candidate = { platform: b.platform, content: b.content, mediaUrl: b.mediaUrl ?? null, mediaType: null, subscriptionCycle: null };
+      const media = mediaOf(b);
+      const candidate = { platform: b.platform, content: b.content, ...storedMedia(media), mediaType: null, subscriptionCycle: null };
       await preflight(deps, account, candidate);
-      post = await createPost(deps, account, { platform: b.platform, content: b.content, mediaUrl: b.mediaUrl, status: "approved" });
+      post = await createPost(deps, account, { platform: b.platform, content: b.content, media, status: "approved" });
     }
     const result = await publishRunner(deps).drain({ postIds: [post.id] });
     await answerPublish(deps, res, account, post.id, result);
@@ -152,6 +156,18 @@ export function postRoutes(deps: Deps): Router {
     res.json((await readHealth(deps)).map(formatHealth));
   });
   return r;
+}
+
+/**
+ * The post's media from mediaUrl (one) or mediaUrls (several). Both at once
+ * is refused rather than guessed at (is mediaUrl one more item, or the same?).
+ */
+function mediaOf(b: { mediaUrl?: string; mediaUrls?: string[] }): string[] {
+  if (b.mediaUrl !== undefined && b.mediaUrls !== undefined) {
+    const message = "give either mediaUrl (one media) or mediaUrls (several), not both";
+    throw badRequest("invalid_request", `Invalid body: mediaUrl, mediaUrls: ${message}`, [{ path: "mediaUrl", message }, { path: "mediaUrls", message }]);
+  }
+  return b.mediaUrls ?? (b.mediaUrl ? [b.mediaUrl] : []);
 }
 
 function summary(r: DrainResult): string {

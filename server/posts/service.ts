@@ -21,7 +21,13 @@ export interface NewPostInput {
   content: string;
   scheduledFor?: Date;
   status?: "draft" | "approved";
-  mediaUrl?: string;
+  /** The post's media in order (none, one, or several: an Instagram carousel, X images). */
+  media?: string[];
+}
+
+/** How a media list is stored: media_url is its first item (what single-media readers use), media_urls the list when there are several. */
+export function storedMedia(media: readonly string[]): { mediaUrl: string | null; mediaUrls: string[] | null } {
+  return { mediaUrl: media[0] ?? null, mediaUrls: media.length > 1 ? [...media] : null };
 }
 
 export interface PostChanges {
@@ -61,7 +67,7 @@ export async function createPost(deps: Deps, user: User, input: NewPostInput): P
     userId: user.id,
     platform: input.platform,
     content: input.content,
-    mediaUrl: input.mediaUrl ?? null,
+    ...storedMedia(input.media ?? []),
     scheduledFor: input.scheduledFor ?? null,
     createdAt: now,
     updatedAt: now,

@@ -11,7 +11,7 @@ import { sql } from "drizzle-orm";
 import type { PlanName } from "../../shared/schema.ts";
 import type { Config } from "../config.ts";
 import { rowsOf, type Db, type DbOrTx } from "../db/index.ts";
-import type { Log } from "../log.ts";
+import { userLabel, type Log } from "../log.ts";
 import { cycleAt, cycleLengthMs } from "./cycle.ts";
 import { recordQuotaChange } from "./history.ts";
 
@@ -23,7 +23,7 @@ export interface CloseDeps {
 
 interface DueRow {
   id: number;
-  phone: string;
+  phone: string | null;
   subscription_plan: PlanName | null;
   subscription_start: Date | string;
   quota: number;
@@ -91,7 +91,7 @@ export async function closeCycleIfDue(deps: CloseDeps, userId: number, now: Date
     return { userId, cycleStart: oldStart, cycleEnd: oldEnd, postsUsed: row.used_posts, phone: row.phone };
   });
   if (!closed) return null;
-  deps.log.info({ userId, cycleStart: closed.cycleStart, cycleEnd: closed.cycleEnd }, `Cycle completed ${closed.phone}`);
+  deps.log.info({ userId, cycleStart: closed.cycleStart, cycleEnd: closed.cycleEnd }, `Cycle completed ${userLabel(closed.phone, userId)}`);
   const { phone: _phone, ...result } = closed;
   return result;
 }

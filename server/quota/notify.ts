@@ -8,7 +8,7 @@
 import { sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import { rowsOf, type Db } from "../db/index.ts";
-import type { Log } from "../log.ts";
+import { userLabel, type Log } from "../log.ts";
 import type { Mailer } from "../notify/email.ts";
 import { sendEmailOnce } from "../notify/once.ts";
 import { cycleAt, cycleLengthMs, type Cycle } from "./cycle.ts";
@@ -35,7 +35,7 @@ export interface NotifyResult {
 interface Candidate {
   id: number;
   email: string;
-  phone: string;
+  phone: string | null;
   subscription_start: Date | string;
 }
 
@@ -90,7 +90,7 @@ export async function runCycleNotify(deps: NotifyDeps, now: Date): Promise<Notif
     else if (outcome === "failed") result.failed += 1;
     else {
       result.sent += 1;
-      deps.log.info({ userId: user.id, cycleEnd: cycle.end }, `Cycle notify ${user.phone}`);
+      deps.log.info({ userId: user.id, cycleEnd: cycle.end }, `Cycle notify ${userLabel(user.phone, user.id)}`);
     }
   }
   return result;

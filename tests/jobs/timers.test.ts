@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { eq, inArray } from "drizzle-orm";
-import { oauthStates, posts, rateLimitHits } from "../../shared/schema.ts";
+import { oauthStates, posts, rateLimitHits, stripeEvents } from "../../shared/schema.ts";
 import { grantPlan } from "../../server/quota/grant.ts";
 import { quotaFor } from "../../server/quota/plans.ts";
 import { connectPlatform } from "../support/connect.ts";
@@ -21,7 +21,7 @@ describe("timers in a live server", () => {
     server = await startTestServer({
       jobs: true,
       env: {
-        JOB_SCHEDULES: ["connection-check", "cycle-close", "prune-rate-limits", "prune-oauth-states"].map((n) => `${n}=${EVERY_SECOND}`).join(";"),
+        JOB_SCHEDULES: ["connection-check", "cycle-close", "prune-rate-limits", "prune-oauth-states", "prune-stripe-events"].map((n) => `${n}=${EVERY_SECOND}`).join(";"),
         CYCLE_NOTIFY_CRON: EVERY_SECOND,
         RUNNER_INTERVAL_SECONDS: "1",
       },
@@ -64,6 +64,10 @@ describe("timers in a live server", () => {
       { handle: "timers-old", sessionHash: "x", userId: poster.user.id, platform: "x", expiresAt: new Date(t0 - HOUR) },
       { handle: "timers-new", sessionHash: "x", userId: poster.user.id, platform: "x", expiresAt: new Date(t0 + 10 * 60_000 + 3 * HOUR) },
     ]);
+    await db().insert(stripeEvents).values([
+      { id: "evt_timers_old", type: "invoice.paid", stripeCreatedAt: new Date(t0 - 40 * DAY), processedAt: new Date(t0 - 40 * DAY) },
+      { id: "evt_timers_new", type: "invoice.paid", stripeCreatedAt: new Date(t0 - 2 * DAY), processedAt: new Date(t0 - 2 * DAY) },
+    ]);
 
     await fetch(`${server.url}/sandbox/_control/revoke`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ platform: "x", user: "timerrevoked" }) });
     // Three hours on: the X tokens have expired and the connection check finds them due.
@@ -78,7 +82,8 @@ describe("timers in a live server", () => {
     const deadline = Date.now() + 150_000;
     const pruned = async () =>
       (await db().select().from(rateLimitHits).where(inArray(rateLimitHits.id, hits.map((h) => h.id)))).map((h) => h.bucket).join() === "timers:new" &&
-      (await db().select().from(oauthStates).where(inArray(oauthStates.handle, ["timers-old", "timers-new"]))).map((s) => s.handle).join() === "timers-new";
+      (await db().select().from(oauthStates).where(inArray(oauthStates.handle, ["timers-old", "timers-new"]))).map((s) => s.handle).join() === "timers-new" &&
+      (await db().select().from(stripeEvents).where(inArray(stripeEvents.id, ["evt_timers_old", "evt_timers_new"]))).map((e) => e.id).join() === "evt_timers_new";
     const post = async () => (await db().select().from(posts).where(eq(posts.id, created.body.id)))[0]!;
     const published = async () => (await post()).status === "published";
     for (let poll = 1; ; poll++) {

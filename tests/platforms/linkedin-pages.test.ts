@@ -4,7 +4,6 @@
 // out as the organization, and can be listed — so reconciliation lists.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { findPublishedPost } from "../../server/platforms/reconcile.ts";
 import type { PlatformAdapters } from "../../server/platforms/registry.ts";
 import type { NewConnection } from "../../server/platforms/types.ts";
 import { adaptersFor, harness, type Harness } from "./helpers.ts";
@@ -57,8 +56,8 @@ describe("LinkedIn Pages", () => {
     assert.equal(sent.account, `urn:li:organization:${pages[0].id}`);
     assert.equal(sent.mediaIds.length, 1);
     // Organization posts can be listed: a lost answer is settled by listing.
-    const found = await findPublishedPost(li(), page, { content: "Fresh from the Page", notBefore: since });
-    assert.equal(found?.id, platformPostId);
+    const recent = await li().listRecentPosts(page, since);
+    assert.deepEqual(recent.map((p) => [p.id, p.text]), [[platformPostId, "Fresh from the Page"]]);
   });
 
   it("a member without Pages connects the personal profile directly", async () => {

@@ -24,6 +24,7 @@ const POST_FIELDS = [
   "id",
   "localEvent",
   "mediaUrl",
+  "mediaUrls",
   "nextAttemptAt",
   "platform",
   "platformPostId",

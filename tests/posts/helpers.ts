@@ -186,7 +186,7 @@ export async function multiProcessSetup(env: Record<string, string>) {
   const server = await start({ env: { ...FAST_PUBLISHING, ...env, PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandboxUrl } });
   const sandbox = await startSandboxProcess(server.url, port);
   // Containers ready at once (still asked about): these tests count sends, not Instagram's processing.
-  await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000, igImageProcessingMs: 0 });
+  await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000, igImageProcessingMs: 0, igCarouselProcessingMs: 0 });
   const childTmp = join(server.dataDir, "tmp");
   mkdirSync(childTmp, { recursive: true });
   const childEnv = (childPort: number): Record<string, string> => ({

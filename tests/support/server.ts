@@ -1,6 +1,6 @@
 // Starts the real server (createApp + real database) on a free port for a test
 // file, with a controllable clock and captured log lines.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +15,42 @@ export const TEST_SECRETS = {
   TOKEN_ENCRYPTION_KEY: "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
 };
 
+/**
+ * A port nothing listens on, for a server that binds it later. Chosen at
+ * random BELOW the kernel's ephemeral range: a port from listen(0) comes from
+ * that range, and any outgoing connection (to PostgreSQL, to the sandbox) can
+ * take it in the seconds between this check and the server's bind — which
+ * made a test server fail with EADDRINUSE on a busy machine. Random, so test
+ * files running side by side do not walk the same sequence.
+ */
 export async function freePort(): Promise<number> {
+  const [ephemeralLow] = ephemeralRange();
+  const low = 20_000;
+  for (let tries = 0; tries < 50 && ephemeralLow > low + 1_000; tries++) {
+    const port = low + Math.floor(Math.random() * (ephemeralLow - low));
+    if (await canBind(port)) return port;
+  }
+  return kernelChosenPort();
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (lo && hi) return [lo, hi];
+  } catch {
+    // Not Linux: fall back to a port the kernel picks.
+  }
+  return [0, 0];
+}
+
+const canBind = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+
+function kernelChosenPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);

@@ -54,6 +54,7 @@ const schemas = {
     xUserPostsPer24Hours: z.number().int().min(0).optional(),
     igImageProcessingMs: z.number().int().min(0).optional(),
     igVideoProcessingMs: z.number().int().min(0).optional(),
+    igCarouselProcessingMs: z.number().int().min(0).optional(),
   }),
 };
 

@@ -1,10 +1,11 @@
 // The Graph API as Facebook Pages and Instagram professional accounts see it:
-// identity, Pages with their tokens, debug_token, feed posts, the two-step
-// Instagram publish with its 24-hour limit, insights.
+// identity, Pages with their tokens, debug_token, feed posts, insights; the
+// Instagram publishing edges are in instagram.ts.
 import express, { type Request, type Router } from "express";
 import { bearer, Fail, graphFail, handle, params } from "./kit.ts";
 import type { PageSpec, Published, SandboxState, Token } from "./state.ts";
 import { ids, newestFirst } from "./state.ts";
+import { instagramRoutes } from "./instagram.ts";
 
 const DAY = 86_400_000;
 
@@ -157,64 +158,7 @@ export function graphRoutes(s: SandboxState): Router {
   r.get(`${base}/:node/posts`, listPosts);
   r.get(`${base}/:node/feed`, listPosts);
 
-  // Instagram: 1) a container, 2) media_publish — only the second makes a post.
-  r.post(`${base}/:node/media`, handle(s, "instagram.media.create", (req) => {
-    const t = token(req);
-    const node = String(req.params.node);
-    businessRole(t, igFor(t, node), true);
-    notLimited("instagram", t.user, node);
-    const p = params(req);
-    const media = p.image_url ?? p.video_url;
-    if (!media) throw graphFail(100, "The parameter image_url is required.");
-    const id = s.nextId();
-    s.igContainers.set(id, { igUserId: node, caption: p.caption ?? "", mediaUrl: media, published: false, video: Boolean(p.video_url), createdAt: s.now(), createdReal: Date.now() });
-    return { json: { id } };
-  }));
-
-  r.post(`${base}/:node/media_publish`, handle(s, "instagram.media_publish", (req) => {
-    const t = token(req);
-    const node = String(req.params.node);
-    igFor(t, node);
-    notLimited("instagram", t.user, node);
-    const c = s.igContainers.get(params(req).creation_id ?? "");
-    if (!c || c.igUserId !== node) throw graphFail(100, "The media container does not exist or belongs to another account.", { subcode: 2207006 });
-    if (c.published) throw graphFail(100, "The media has already been published.", { subcode: 2207001 });
-    const status = s.containerStatus(c);
-    if (status === "EXPIRED") throw graphFail(100, "The media container has expired.", { subcode: 2207006 });
-    // Published before processing finished: Instagram's "not ready" answer.
-    if (status === "IN_PROGRESS") throw graphFail(9007, "Media ID is not available", { subcode: 2207027 });
-    const recent = s.postsOf("instagram", node).filter((x) => x.createdAt > s.now() - DAY);
-    if (recent.length >= s.settings.instagramDailyLimit) {
-      throw graphFail(9, "Application request limit reached: the account has reached its 24-hour publishing limit", { subcode: 2207042, status: 400 });
-    }
-    c.published = true;
-    const post: Published = { platform: "instagram", id: s.nextId(), user: t.user, account: node, text: c.caption, mediaUrl: c.mediaUrl, createdAt: s.now() };
-    s.publish(post);
-    return { json: { id: post.id } };
-  }));
-
-  r.get(`${base}/:node/media`, handle(s, "instagram.media.list", (req) => {
-    const t = token(req);
-    const node = String(req.params.node);
-    igFor(t, node);
-    notLimited("instagram", t.user, node);
-    const since = sinceOf(req);
-    const data = newest(s.postsOf("instagram", node).filter((x) => x.createdAt >= since)).map((x) => ({
-      id: x.id,
-      caption: x.text,
-      media_type: "IMAGE",
-      timestamp: created(x),
-    }));
-    return { json: { data } };
-  }));
-
-  r.get(`${base}/:node/content_publishing_limit`, handle(s, "instagram.publishing_limit", (req) => {
-    const t = token(req);
-    const node = String(req.params.node);
-    igFor(t, node);
-    const used = s.postsOf("instagram", node).filter((x) => x.createdAt > s.now() - DAY).length;
-    return { json: { data: [{ quota_usage: used, config: { quota_total: s.settings.instagramDailyLimit, quota_duration: 86400 } }] } };
-  }));
+  instagramRoutes(r, base, s, { token, igFor, businessRole, notLimited, created, sinceOf });
 
   r.get(`${base}/:node/insights`, handle(s, (req) => (s.postById(String(req.params.node))?.platform === "instagram" ? "instagram.insights" : "facebook.insights"), (req) => {
     const t = token(req);

@@ -26,6 +26,8 @@ export interface Settings {
   igImageProcessingMs: number;
   /** …and Reels minutes. */
   igVideoProcessingMs: number;
+  /** A carousel container, once its children are FINISHED. */
+  igCarouselProcessingMs: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -43,4 +45,5 @@ export const DEFAULT_SETTINGS: Settings = {
   xUserPostsPer24Hours: 2400,
   igImageProcessingMs: 200,
   igVideoProcessingMs: 120_000,
+  igCarouselProcessingMs: 200,
 };

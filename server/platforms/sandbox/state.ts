@@ -73,6 +73,9 @@ export interface Published {
   mediaUrl?: string;
   /** X and LinkedIn: the uploaded media the post names (X media ids, LinkedIn image/video URNs). */
   mediaIds?: string[];
+  /** Instagram: CAROUSEL_ALBUM for a carousel (IMAGE otherwise), and the carousel's media in order. */
+  mediaType?: string;
+  children?: string[];
   createdAt: number;
 }
 
@@ -271,7 +274,7 @@ export class SandboxState {
   containerStatus(c: Container): "IN_PROGRESS" | "FINISHED" | "PUBLISHED" | "EXPIRED" {
     if (c.published) return "PUBLISHED";
     if (this.now() - c.createdAt > 86_400_000) return "EXPIRED";
-    const ms = c.video ? this.settings.igVideoProcessingMs : this.settings.igImageProcessingMs;
+    const ms = c.children ? this.settings.igCarouselProcessingMs : c.video ? this.settings.igVideoProcessingMs : this.settings.igImageProcessingMs;
     return this.now() - c.createdAt >= ms || Date.now() - c.createdReal >= ms ? "FINISHED" : "IN_PROGRESS";
   }
 

@@ -8,6 +8,10 @@ export interface Container {
   mediaUrl: string;
   published: boolean;
   video: boolean;
+  /** Made with is_carousel_item=true: only a carousel may name it, it is never published alone. */
+  carouselItem?: boolean;
+  /** A carousel (media_type=CAROUSEL): its children's container ids, in order. */
+  children?: string[];
   /** Sandbox clock and real time at creation: processing ends when either has moved far enough. */
   createdAt: number;
   createdReal: number;
