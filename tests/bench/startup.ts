@@ -5,14 +5,8 @@
 // and a start on real PostgreSQL whose database is already migrated.
 // Each start also reports the server's idle memory (RSS, from /metrics).
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { REPO_ROOT } from "../support/process.ts";
+import { freshClone } from "../support/clone.ts";
 import { freePort } from "../support/server.ts";
-
-/** What a clone holds (package.json's files, the sources, the migrations), node_modules linked as `npm ci` left it. */
-const CLONE_ENTRIES = ["package.json", "package-lock.json", "tsconfig.json", "server", "shared", "database", "scripts"];
 
 export interface StartRun {
   /** Command → first /readyz 200, in seconds. */
@@ -31,20 +25,6 @@ export interface StartedServer {
   /** Reads process_resident_memory_bytes from /metrics (prom-client's default process metrics), in MB. */
   rssMb(): Promise<number>;
   stop(): Promise<void>;
-}
-
-/** A fresh clone in a temporary folder; `remove()` deletes it. */
-export function freshClone(): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), "aiq-clone-"));
-  for (const entry of CLONE_ENTRIES) {
-    try {
-      cpSync(join(REPO_ROOT, entry), join(dir, entry), { recursive: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-  }
-  symlinkSync(join(REPO_ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** Runs `npm start` in `cwd` and resolves once /readyz answers 200, with the seconds it took. */
