@@ -122,6 +122,16 @@ if (runs("soak")) {
   table.push([`RSS over a ${soakSeconds} s soak (user endpoint + runner, real PostgreSQL)`, `${fmt(s.rssStartMb, 0)} → ${fmt(s.rssEndMb, 0)} MB (${s.growthMb >= 0 ? "+" : ""}${fmt(s.growthMb, 1)} MB, max ${fmt(s.rssMaxMb, 0)})`, "no growth", load()]);
 }
 
+if (runs("soak")) {
+  const { benchEmbeddedSoak } = await import("./soak-embedded.ts");
+  const s = await benchEmbeddedSoak(soakSeconds);
+  results.soakEmbedded = s;
+  console.log(`\nSoak, ${soakSeconds} s: npm start on the embedded database, 10 clients calling GET /api/user (the runner's timers on, nothing due)`);
+  console.log(`  ${s.requests} requests (${s.requestErrors} errors)`);
+  console.log(`  RSS, mean of the first quarter after the warm-up ${fmt(s.rssStartMb, 0)} MB → of the last quarter ${fmt(s.rssEndMb, 0)} MB (max ${fmt(s.rssMaxMb, 0)} MB): growth ${fmt(s.growthMb, 1)} MB`);
+  table.push([`RSS over a ${soakSeconds} s soak (user endpoint, embedded)`, `${fmt(s.rssStartMb, 0)} → ${fmt(s.rssEndMb, 0)} MB (${s.growthMb >= 0 ? "+" : ""}${fmt(s.growthMb, 1)} MB, max ${fmt(s.rssMaxMb, 0)})`, "no growth", load()]);
+}
+
 results.table = table.map(([measure, figure, target, loadAverage]) => ({ measure, figure, target, loadAverage }));
 console.log("\nIssue 18's table (median (range); load = 1-minute load average when measured)");
 for (const [measure, figure, target, l] of table) console.log(`  ${measure.padEnd(66)} ${figure.padEnd(60)} target ${target.padEnd(34)} load ${l}`);
