@@ -58,7 +58,7 @@ export function createApp(deps: Deps): App {
   // The one hole in the Origin and JSON guards: exactly POST /api/webhooks/stripe (raw body, signature-checked).
   app.use(stripeWebhookRoutes(deps));
 
-  const sessions = createSessions(config, deps.database.pool);
+  const sessions = createSessions(config, deps.database.pool, deps.db);
   app.use(sameOriginWrites(config.allowedOrigins));
   if (config.allowedOrigins.length > 1) app.use(canonicalLoopbackPages(config.publicUrl, config.allowedOrigins));
   app.use(requireJsonBodies);

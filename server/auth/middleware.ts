@@ -2,6 +2,7 @@ import type { RequestHandler } from "express";
 import type { User } from "../../shared/schema.ts";
 import type { Deps } from "../deps.ts";
 import { HttpError } from "../http/errors.ts";
+import { loadedAccount } from "../http/session-store.ts";
 import { findUserById } from "./queries.ts";
 
 // Named outside the Express namespace, where `User` means passport's Express.User.
@@ -23,7 +24,8 @@ export const notAuthenticated = () =>
 export function requireUser(deps: Deps): RequestHandler {
   return async (req, _res, next) => {
     const userId = req.session?.userId;
-    const user = userId ? await findUserById(deps.db, userId) : undefined;
+    // Usually read with the session already (session-store.ts); read here when the session changed since.
+    const user = userId ? (loadedAccount(req, userId) ?? (await findUserById(deps.db, userId))) : undefined;
     if (!user) throw notAuthenticated();
     req.account = user;
     next();

@@ -2,6 +2,8 @@
 // is set, embedded PGlite otherwise. No query knows which one it runs on.
 import { PGlite } from "@electric-sql/pglite";
 import { lockEmbeddedFolder } from "./embedded-lock.ts";
+import { seedFromSnapshot } from "./embedded-snapshot.ts";
+import { MIGRATIONS_FOLDER } from "./migrate.ts";
 import { sql, type SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
@@ -118,6 +120,8 @@ async function openEmbedded(dir: string): Promise<Database> {
   const unlock = dir === "memory" ? () => {} : lockEmbeddedFolder(dir);
   let client: PGlite;
   try {
+    // A new folder starts from the snapshot (embedded-snapshot.ts); under the lock, so only one process seeds it.
+    if (dir !== "memory") seedFromSnapshot(dir, MIGRATIONS_FOLDER);
     client = dir === "memory" ? new PGlite() : new PGlite(dir);
     await client.waitReady;
   } catch (err) {

@@ -1,15 +1,20 @@
-// One log line per request through pino-http, and a request id on everything
+// One log line per request, and a request id on everything
 // a request causes: accepted from X-Request-Id when it is sane (a proxy's or
 // the client's id, so logs can be joined across hops), generated otherwise;
 // echoed in the X-Request-Id response header and in every error body
 // (errors.ts). The id is kept in an AsyncLocalStorage so that the lines the
 // domains log through deps.log while serving the request carry it too
-// (log.ts's mixin), not only req.log's.
+// (log.ts's mixin), not only the request's own line.
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { RequestHandler } from "express";
-import { pinoHttp } from "pino-http";
 import { SECRET_KEYS, withRequestId, type Log } from "../log.ts";
+
+declare module "node:http" {
+  interface IncomingMessage {
+    /** This request's id (requestLogging), named in its log lines and error body. */
+    id?: string;
+  }
+}
 
 // Long enough for a UUID, a W3C trace id or a cloud load balancer's id; nothing that could forge a log line.
 const SANE_ID = /^[A-Za-z0-9._:@=+/-]{8,128}$/;
@@ -35,27 +40,32 @@ const quiet = (url: string | undefined) => {
   return QUIET_PATHS.has(path) || path.startsWith("/sandbox/");
 };
 
+/**
+ * The request's line, in pino-http's shape (`req`, `res`, `responseTime`, "request completed") but
+ * written here: pino-http made a child logger and ran its serializers for every request, whether
+ * the level let the line out or not, a fifth of GET /api/user's CPU (issue 18's profile). Here a
+ * request costs an id, a header and one listener; the line is built only when its level is enabled.
+ */
 export function requestLogging(log: Log): RequestHandler {
-  const withId = (req: IncomingMessage, value: Record<string, unknown>) => ({ ...value, requestId: (req as { id?: string }).id });
-  const http = pinoHttp({
-    logger: log,
-    genReqId: (req, res) => {
-      const id = requestIdFor(req.headers["x-request-id"]);
-      res.setHeader("X-Request-Id", id);
-      return id;
-    },
-    // Our own shapes: no headers at all (cookies, authorization), the query without secrets.
-    serializers: {
-      req: (req: { method: string; url: string }) => ({ method: req.method, url: loggableUrl(req.url) }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : "info"),
-    customSuccessObject: (req, _res, value) => withId(req, value),
-    customErrorObject: (req, _res, _err, value) => withId(req, value),
-    autoLogging: { ignore: (req) => quiet(req.url) },
-  });
   return (req, res, next) => {
-    http(req, res);
-    withRequestId(String(req.id), next);
+    const id = requestIdFor(req.headers["x-request-id"]);
+    req.id = id;
+    res.setHeader("X-Request-Id", id);
+    if (!quiet(req.url)) {
+      const started = performance.now();
+      // "close" comes after "finish" for a completed response, alone for one the client abandoned.
+      res.once("close", () => {
+        const level = res.statusCode >= 500 ? "error" : "info";
+        if (!log.isLevelEnabled(level)) return;
+        const line = {
+          req: { method: req.method, url: loggableUrl(req.originalUrl ?? req.url) },
+          res: { statusCode: res.statusCode },
+          responseTime: Math.round(performance.now() - started),
+          requestId: id,
+        };
+        log[level](line, res.writableFinished ? "request completed" : "request aborted");
+      });
+    }
+    withRequestId(id, next);
   };
 }

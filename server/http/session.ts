@@ -2,13 +2,13 @@
 // are shared by every process. Cookie: HttpOnly, SameSite=Lax, Secure behind
 // https, 7-day absolute lifetime, plus an idle timeout (SESSION_IDLE_MINUTES,
 // default a day) enforced here because the store only knows the absolute expiry.
-import connectPgSimple from "connect-pg-simple";
 import { createHash } from "node:crypto";
 import type { Request, RequestHandler } from "express";
 import session from "express-session";
 import type { Config } from "../config.ts";
-import type { QueryPool } from "../db/index.ts";
+import type { Db, QueryPool } from "../db/index.ts";
 import type { Clock } from "../deps.ts";
+import { createSessionStore } from "./session-store.ts";
 
 declare module "express-session" {
   interface SessionData {
@@ -25,9 +25,8 @@ export interface SessionHandle {
   close(): void;
 }
 
-export function createSessions(config: Config, pool: QueryPool): SessionHandle {
-  const PgStore = connectPgSimple(session);
-  const store = new PgStore({
+export function createSessions(config: Config, pool: QueryPool, db: Db): SessionHandle {
+  const store = createSessionStore({
     pool: pool as never,
     tableName: "sessions",
     createTableIfMissing: false,
@@ -36,7 +35,7 @@ export function createSessions(config: Config, pool: QueryPool): SessionHandle {
     // The expiry is absolute (7 days); idleness is tracked by lastSeenAt below.
     // Without this the store would UPDATE the row on every request.
     disableTouch: true,
-  });
+  }, db);
   const middleware = session({
     store,
     name: config.session.cookieName,

@@ -8,12 +8,15 @@
 // another machine in production: the CPU measured here is the runner's
 // process alone (runner, pg client, HTTP client, logging).
 import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { PLATFORMS } from "../../shared/schema.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
 import { approvedPosts, FAST_PUBLISHING, publisher, sandboxPublished, statusCounts, type Publisher } from "../posts/helpers.ts";
 import { startSandboxProcess } from "../support/sandbox-process.ts";
 import { freePort, startTestServer } from "../support/server.ts";
+import { postgresCpuSince, processCpuMs } from "./proc-cpu.ts";
 
 const USERS = 50;
 const POSTS = Number(process.env.BENCH_PUBLISHING_POSTS ?? 10_000);
@@ -34,6 +37,12 @@ export interface PublishingRun {
   cpuMsPerPost: number;
   /** CPU time / wall time: near 1 means one core is saturated (Node runs JS on one). */
   cpuShare: number;
+  /** CPU of the PostgreSQL backends serving the bench's database, per post (Linux /proc; 0 elsewhere). */
+  dbCpuMsPerPost: number;
+  /** CPU of the sandbox's process per post: in production that is the platforms' machines. */
+  sandboxCpuMsPerPost: number;
+  /** Statements the runner sent to PostgreSQL per post (counted at the driver's client). */
+  statementsPerPost: number;
   /** perPlatform × 5 platforms / latency: the most the bounds allow (null at zero latency). */
   boundPostsPerSecond: number | null;
 }
@@ -45,6 +54,45 @@ export interface BenchPublishingOptions {
    * of a shared machine.
    */
   afterZeroLatencyRun?: (run: PublishingRun) => Promise<void>;
+}
+
+/** Runs fn counting the statements that reach the database driver's client (pg.Pool or PGlite). */
+async function countStatements(db: unknown, fn: () => Promise<void>): Promise<number> {
+  const driver = (db as { $client: { query: (...args: unknown[]) => unknown } }).$client;
+  const original = driver.query;
+  let n = 0;
+  driver.query = function (this: unknown, ...args: unknown[]) {
+    n += 1;
+    return original.apply(this, args);
+  };
+  try {
+    await fn();
+  } finally {
+    driver.query = original;
+  }
+  return n;
+}
+
+/**
+ * BENCH_PROFILE=<folder>: a V8 CPU profile of each drain (the runner's process, the drain
+ * only) written there as <name>.cpuprofile, for Chrome DevTools or any profile reader.
+ */
+async function profiled(name: string, fn: () => Promise<void>): Promise<void> {
+  const folder = process.env.BENCH_PROFILE;
+  if (!folder) return fn();
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  try {
+    await fn();
+  } finally {
+    const { profile } = await session.post("Profiler.stop");
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 /** A first, unmeasured run of this many posts: JIT, connections and caches warm, as in steady operation. */
@@ -59,6 +107,7 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
   });
   const sandbox = await startSandboxProcess(server.url, sandboxPort);
   const { perPlatform, perConnection } = server.deps.config.publishing;
+  const dbName = new URL(server.database.url!).pathname.slice(1);
   try {
     await sandbox.control("/settings", "PUT", { instagramDailyLimit: 1_000_000, xPostsPer15Min: 1_000_000, igImageProcessingMs: 0 });
     const users: Publisher[] = [];
@@ -72,9 +121,13 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
       await approvedPosts(server.deps, sandbox.url, users.flatMap((u) => PLATFORMS.map((platform) => ({ userId: u.userId, platform, count: perAccount, tag }))));
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      await publishRunner(server.deps).drain();
+      const dbCpu = postgresCpuSince(dbName);
+      const sandbox0 = processCpuMs(sandbox.pid);
+      const statements = await countStatements(server.deps.db, () => profiled(`publishing-${tag}`, async () => void (await publishRunner(server.deps).drain())));
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
+      const dbCpuMs = dbCpu();
+      const sandboxCpuMs = processCpuMs(sandbox.pid) - sandbox0;
       const cpuMs = (cpu.user + cpu.system) / 1000;
       const published = (await statusCounts(server.deps)).published ?? 0;
       // The platform's side of the count: every post made once.
@@ -89,6 +142,9 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
         published,
         cpuMsPerPost: cpuMs / Math.max(1, published),
         cpuShare: cpuMs / 1000 / seconds,
+        dbCpuMsPerPost: dbCpuMs / Math.max(1, published),
+        sandboxCpuMsPerPost: sandboxCpuMs / Math.max(1, published),
+        statementsPerPost: statements / Math.max(1, published),
         boundPostsPerSecond: latencyMs ? (perPlatform * PLATFORMS.length * 1000) / latencyMs : null,
       };
     };

@@ -1,13 +1,16 @@
 // Start-up: a fresh checkout with nothing configured runs; production without
 // its secrets stops at once naming them; two servers migrating one empty
-// PostgreSQL database at once apply the schema once.
+// PostgreSQL database at once apply the schema once; npm start runs the
+// bundle it builds, or the TypeScript when it cannot write one.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import pg from "pg";
 import { createTestDatabase, needsRealPostgres } from "../support/database.ts";
+import { freshClone } from "../support/clone.ts";
 import { spawnProcess, spawnServer } from "../support/process.ts";
 import { freePort, TEST_SECRETS } from "../support/server.ts";
 
@@ -75,4 +78,63 @@ describe("start-up", () => {
       for (const d of dataDirs) rmSync(d, { recursive: true, force: true });
     }
   });
+
+  it("npm start on a fresh clone builds the bundle and runs it; a bundle it cannot write runs the TypeScript instead", async () => {
+    const clone = freshClone();
+    try {
+      const started = await startScript(clone.dir);
+      try {
+        assert.ok(existsSync(join(clone.dir, "dist", "server", "index.js")), "dist/server/index.js built");
+        assert.doesNotMatch(started.output(), /tsx instead/);
+      } finally {
+        assert.equal(await started.stop(), 0, "SIGTERM shuts the bundled server down cleanly");
+      }
+      // dist is a file: the bundle cannot be written; the server still starts, saying why.
+      rmSync(join(clone.dir, "dist"), { recursive: true });
+      writeFileSync(join(clone.dir, "dist"), "");
+      const fallback = await startScript(clone.dir);
+      try {
+        assert.match(fallback.output(), /Could not build .* running server\/index\.ts through tsx instead/);
+      } finally {
+        assert.equal(await fallback.stop(), 0);
+      }
+    } finally {
+      clone.remove();
+    }
+  });
 });
+
+/** Runs scripts/start.mjs (what `npm start` runs) in `cwd` with nothing configured, until /readyz answers 200. */
+async function startScript(cwd: string) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["scripts/start.mjs"], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout!.on("data", (d) => (out += d));
+  child.stderr!.on("data", (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) assert.fail(`start.mjs exited with ${child.exitCode}:\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      assert.fail(`not ready:\n${out}`);
+    }
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    output: () => out,
+    stop: () => {
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}

@@ -6,7 +6,9 @@
 // cap; every refusal says the same neutral sentence. Only an allow-listed
 // prefix may reach a private address (the sandbox's own media).
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname } from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -101,10 +103,14 @@ describe("guarded media fetcher", () => {
       assert.equal(got.bytes, 1000);
       assert.equal(got.contentType, "video/mp4");
       assert.deepEqual(await readFile(got.path), Buffer.alloc(1000, 1));
+      // One file straight in the temp folder (no folder per download to make and remove), this user's only.
+      assert.equal(dirname(got.path), tmpdir());
+      assert.equal((await stat(got.path)).mode & 0o777, 0o600);
     } finally {
       await got.dispose();
     }
     await assert.rejects(readFile(got.path), "disposed");
+    await got.dispose(); // twice is harmless
     await refused(`${base}/to-secret`, c);
     await refused(`${base}/to-metadata`, c);
     assert.deepEqual(hits, ["/ok.mp4", "/to-secret", "/to-metadata"], "the redirect targets were never requested");

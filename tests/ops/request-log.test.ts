@@ -1,4 +1,4 @@
-// Request logs (pino-http): one line per request with its id; the id comes
+// Request logs (server/http/request-log.ts): one line per request with its id; the id comes
 // from X-Request-Id when sane, is echoed in the response header and the error
 // body, and is on every line logged while serving the request. Secrets in
 // query strings, cookies and headers never reach the log.
@@ -25,7 +25,7 @@ describe("request logs and request ids", () => {
     const lines = server.logs.filter((l) => l.requestId === id);
     assert.ok(lines.some((l) => l.msg === "User signed up"), "the domain's own line carries the id");
     const done = lines.find((l) => l.msg === "request completed");
-    assert.ok(done, "pino-http's line carries the id");
+    assert.ok(done, "the request's own line carries the id");
     assert.deepEqual(done.req, { method: "POST", url: "/api/auth/signup" });
     assert.equal((done.res as { statusCode: number }).statusCode, 201);
     assert.equal(server.logs.filter((l) => l.requestId === id && l.msg === "request completed").length, 1);

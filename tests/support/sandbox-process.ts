@@ -9,6 +9,8 @@ import { freePort, TEST_SECRETS } from "./server.ts";
 
 export interface SandboxProcess {
   url: string;
+  /** Its OS process id (the benchmarks read its CPU time). */
+  pid: number;
   /** Calls the sandbox's control API (faults, latency, settings…); asserts a 2xx and returns the JSON answer. */
   control(path: string, method?: string, body?: unknown): Promise<any>;
   output(): string;
@@ -41,6 +43,7 @@ export async function startSandboxProcess(appUrl: string, port: number): Promise
   }
   return {
     url,
+    pid: p.child.pid!,
     output: p.output,
     async control(path, method = "POST", body) {
       const r = await fetch(`${url}/_control${path}`, {
