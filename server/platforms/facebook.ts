@@ -3,7 +3,7 @@
 import { exchangeCodeWith, formatProblem, mediaKind, oauthOptions, singleMediaProblem, type AdapterContext, type OAuthSpec } from "./base.ts";
 import { ContentRejectedError, PlatformError } from "./errors.ts";
 import { chooseFrom, classifyGraph, debugToken, insightValue, META_SPEC, pagesOf, reconnectRequired } from "./graph.ts";
-import type { ContentProblem, PlatformAdapter, PostInput } from "./types.ts";
+import type { ConnectionCredentials, ContentProblem, PlatformAdapter, PostInput } from "./types.ts";
 
 const SPEC: OAuthSpec = {
   ...META_SPEC,
@@ -33,6 +33,22 @@ export function facebookAdapter(ctx: AdapterContext): PlatformAdapter {
     }
     return problems;
   };
+
+  /**
+   * Graph answers a video upload with the video's id only (photos give their
+   * post_id); the Page post that carries it — what /posts lists for
+   * reconciliation and what post insights read — is the video's post_id.
+   * The video is already out, so a failed lookup keeps the video's id
+   * rather than failing a published post.
+   */
+  async function videoPostId(conn: ConnectionCredentials, videoId: string): Promise<string> {
+    try {
+      const r = await ctx.http.request("video_post", `${ctx.urls.api}/${videoId}`, { query: { fields: "post_id" }, bearer: conn.accessToken });
+      return r.body.post_id ? String(r.body.post_id) : videoId;
+    } catch {
+      return videoId;
+    }
+  }
 
   return {
     platform: "facebook",
@@ -82,7 +98,7 @@ export function facebookAdapter(ctx: AdapterContext): PlatformAdapter {
                 form: { message: post.content, link: post.link ?? undefined },
                 bearer: conn.accessToken,
               });
-      const id = String(r.body.post_id ?? r.body.id);
+      const id = kind === "video" ? await videoPostId(conn, String(r.body.id)) : String(r.body.post_id ?? r.body.id);
       return { platformPostId: id, url: `https://www.facebook.com/${id}` };
     },
 

@@ -195,6 +195,10 @@ export function graphRoutes(s: SandboxState): Router {
     if (container) return { json: { id: node, status_code: s.containerStatus(container) } };
     const page = s.pagesOf(t.user).find((p) => p.id === node);
     if (page) return { json: { id: page.id, name: page.name } };
+    // A Page video: its post is <page>_<video id> (the upload answered the video's id only).
+    const pages = new Set(s.pagesOf(t.user).map((p) => p.id));
+    const videoPost = [...pages].flatMap((id) => s.postsOf("facebook", id)).find((p) => p.id.endsWith(`_${node}`));
+    if (videoPost) return { json: { id: node, post_id: videoPost.id } };
     const ig = s.pagesOf(t.user).find((p) => p.instagram?.id === node)?.instagram;
     if (ig) return { json: { id: ig.id, username: ig.username } };
     throw new Fail({ status: 400, json: { error: { message: `Unsupported get request. Object with ID '${node}' does not exist`, type: "GraphMethodException", code: 100, error_subcode: 33 } } });
