@@ -14,7 +14,7 @@ import type { PlatformStateStore } from "../../server/platforms/types.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { FAST_PUBLISHING, publisher } from "../posts/helpers.ts";
-import { failure, harness, type Harness } from "./helpers.ts";
+import { adaptersFor, failure, harness, type Harness } from "./helpers.ts";
 
 function memoryState(): PlatformStateStore & { value: Record<string, unknown> } {
   const store = {
@@ -52,7 +52,10 @@ describe("X video (adapter and sandbox)", () => {
     await h.control("/settings", { xVideoProcessingMs: 1500 }, "PUT");
     const conn = await h.connect("x", "xvid");
     const state = memoryState();
-    const { platformPostId } = await x().publish(conn, { content: "Our kitchen in 30 seconds", ...video(9 * MiB), state });
+    // A wait bound (1.5 × the platform timeout) far past the 1.5 s of processing, measured in real
+    // time: on a loaded machine slow answers must not end this attempt's wait early.
+    const patient = adaptersFor(h.sandbox.url, h.clock, 10_000).adapters.x;
+    const { platformPostId } = await patient.publish(conn, { content: "Our kitchen in 30 seconds", ...video(9 * MiB), state });
     const seq = await calls("x.");
     const upload = seq.filter((e: string) => e.startsWith("x.media.") || e === "x.tweets.create");
     const statuses = upload.filter((e: string) => e === "x.media.status").length;

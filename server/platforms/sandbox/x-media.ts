@@ -30,8 +30,13 @@ export const invalidRequest = (message: string) =>
 
 const isVideo = (m: XMedia) => m.category === "tweet_video" || m.mediaType.startsWith("video/");
 
-/** processing_info of a finalized video by the sandbox clock or real time (whichever passed further); none for images. */
-export function processingInfo(s: SandboxState, m: XMedia): Record<string, unknown> | undefined {
+/**
+ * processing_info of a finalized video by the sandbox clock or real time
+ * (whichever passed further); none for images. `queued`: the answer to the
+ * FINALIZE that just ended the upload, which X gives as "pending" however
+ * long the request took (STATUS shows "in_progress" after).
+ */
+export function processingInfo(s: SandboxState, m: XMedia, queued = false): Record<string, unknown> | undefined {
   if (!isVideo(m) || m.finalizedAt === undefined) return undefined;
   const ms = s.settings.xVideoProcessingMs;
   const elapsed = Math.max(s.now() - m.finalizedAt, Date.now() - (m.finalizedReal ?? 0));
@@ -41,7 +46,7 @@ export function processingInfo(s: SandboxState, m: XMedia): Record<string, unkno
       : { state: "succeeded", progress_percent: 100 };
   }
   const left = Math.ceil((ms - elapsed) / 1000);
-  return { state: elapsed === 0 ? "pending" : "in_progress", check_after_secs: Math.min(Math.max(left, 1), 10), progress_percent: Math.floor((elapsed / ms) * 100) };
+  return { state: queued || elapsed === 0 ? "pending" : "in_progress", check_after_secs: Math.min(Math.max(left, 1), 10), progress_percent: Math.floor((elapsed / ms) * 100) };
 }
 
 const expired = (s: SandboxState, m: XMedia) => s.now() - (m.finalizedAt ?? m.createdAt) > DAY;
@@ -66,8 +71,8 @@ export function xMediaRoutes(s: SandboxState, r: Router, api: string, token: (re
     return m;
   };
   const newId = () => `19${s.nextId().padStart(17, "0")}`;
-  const describe = (id: string, m: XMedia) => {
-    const info = processingInfo(s, m);
+  const describe = (id: string, m: XMedia, queued = false) => {
+    const info = processingInfo(s, m, queued);
     const key = `${isVideo(m) ? 7 : 3}_${id}`;
     return { id, media_key: key, size: m.totalBytes, expires_after_secs: Math.max(0, Math.floor(((m.finalizedAt ?? m.createdAt) + DAY - s.now()) / 1000)), ...(info ? { processing_info: info } : {}) };
   };
@@ -121,14 +126,15 @@ export function xMediaRoutes(s: SandboxState, r: Router, api: string, token: (re
     const t = writer(req);
     const id = String(req.params.id);
     const m = session(t, id);
-    if (m.finalizedAt === undefined) {
+    const finalizing = m.finalizedAt === undefined;
+    if (finalizing) {
       const received = m.segments.reduce((a, n) => a + n, 0);
       if (received !== m.totalBytes) throw invalidRequest(`$.id: received ${received} bytes of the ${m.totalBytes} declared in total_bytes`);
       m.finalizedAt = s.now();
       m.finalizedReal = Date.now();
       if (s.settings.xVideoProcessingError) m.failWith = s.settings.xVideoProcessingError;
     }
-    return { json: { data: describe(id, m) } };
+    return { json: { data: describe(id, m, finalizing) } };
   }));
 
   r.get(`${api}/media/upload`, handle(s, "x.media.status", (req) => {
