@@ -67,7 +67,7 @@ export async function start(options: StartOptions = {}): Promise<Running> {
 
   const { app, sessions, streams } = createApp(deps);
   const jobs = options.jobs === false ? undefined : startJobs(deps, allJobs(deps));
-  const server = await new Promise<Server>((resolve) => {
+  const listening = new Promise<Server>((resolve, reject) => {
     const s = createServer(
       {
         // A client that sends its headers or body slowly (or a body shorter than its
@@ -79,7 +79,16 @@ export async function start(options: StartOptions = {}): Promise<Running> {
       },
       app,
     );
+    // A port in use is start-up's error to report (a clear exit), not an uncaught 'error' event.
+    s.once("error", reject);
     s.listen(options.port ?? config.port, () => resolve(s));
+  });
+  const server = await listening.catch(async (err: unknown) => {
+    await jobs?.stop();
+    await streams.close();
+    sessions.close();
+    await database.close();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   phases.listening = Math.round(performance.now());

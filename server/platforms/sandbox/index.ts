@@ -73,8 +73,9 @@ export async function startSandbox(options: SandboxOptions & { port?: number; ho
   // Platform APIs answer without ETags; computing one hashes every answer.
   app.set("etag", false);
   app.use(router);
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve(s));
+  const server = await new Promise<Server>((resolve, reject) => {
+    // Express 5 calls back with the listen error (a port in use) instead of emitting it.
+    const s = app.listen(options.port ?? 0, options.host ?? "127.0.0.1", (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const port = (server.address() as AddressInfo).port;
   return {
