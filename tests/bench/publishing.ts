@@ -16,6 +16,7 @@ import { publishRunner } from "../../server/posts/runner.ts";
 import { approvedPosts, FAST_PUBLISHING, publisher, sandboxPublished, statusCounts, type Publisher } from "../posts/helpers.ts";
 import { startSandboxProcess } from "../support/sandbox-process.ts";
 import { freePort, startTestServer } from "../support/server.ts";
+import { countStatements } from "../support/statements.ts";
 import { postgresCpuSince, processCpuMs } from "./proc-cpu.ts";
 
 const USERS = 50;
@@ -57,21 +58,6 @@ export interface BenchPublishingOptions {
 }
 
 /** Runs fn counting the statements that reach the database driver's client (pg.Pool or PGlite). */
-async function countStatements(db: unknown, fn: () => Promise<void>): Promise<number> {
-  const driver = (db as { $client: { query: (...args: unknown[]) => unknown } }).$client;
-  const original = driver.query;
-  let n = 0;
-  driver.query = function (this: unknown, ...args: unknown[]) {
-    n += 1;
-    return original.apply(this, args);
-  };
-  try {
-    await fn();
-  } finally {
-    driver.query = original;
-  }
-  return n;
-}
 
 /**
  * BENCH_PROFILE=<folder>: a V8 CPU profile of each drain (the runner's process, the drain

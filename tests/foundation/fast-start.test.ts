@@ -7,29 +7,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { openDatabase, type Database } from "../../server/db/index.ts";
+import { openDatabase } from "../../server/db/index.ts";
 import { journalTags, readStamp, snapshotUnusable } from "../../server/db/embedded-snapshot.ts";
 import { MIGRATIONS_FOLDER, migrationsApplied, runMigrations } from "../../server/db/migrate.ts";
 import { createTestDatabase } from "../support/database.ts";
+import { countStatements } from "../support/statements.ts";
 
 const journalLength = journalTags(MIGRATIONS_FOLDER).length;
 
 /** Counts the statements that reach the database's driver client (pg.Pool or PGlite) while fn runs. */
-async function countStatements(database: Database, fn: () => Promise<void>): Promise<number> {
-  const driver = (database.db as unknown as { $client: { query: (...args: unknown[]) => unknown } }).$client;
-  const original = driver.query;
-  let n = 0;
-  driver.query = function (this: unknown, ...args: unknown[]) {
-    n += 1;
-    return original.apply(this, args);
-  };
-  try {
-    await fn();
-  } finally {
-    driver.query = original;
-  }
-  return n;
-}
 
 describe("fast start", () => {
   it("the snapshot is usable with the installed PGlite and this journal (else: npm run db:snapshot)", () => {
@@ -67,7 +53,7 @@ describe("fast start", () => {
     const database = await openDatabase({ url: db.url, embeddedDir: "memory" });
     try {
       await runMigrations(database);
-      assert.equal(await countStatements(database, () => runMigrations(database)), 1);
+      assert.equal(await countStatements(database.db, () => runMigrations(database)), 1);
       assert.ok(await migrationsApplied(database, journalLength));
     } finally {
       await database.close();

@@ -7,7 +7,7 @@ import type { Platform } from "../../shared/schema.ts";
 import { loadConfig, type Config } from "../../server/config.ts";
 import { createPlatformAdapters, type PlatformAdapters } from "../../server/platforms/registry.ts";
 import { startSandbox, type RunningSandbox } from "../../server/platforms/sandbox/index.ts";
-import type { NewConnection } from "../../server/platforms/types.ts";
+import type { NewConnection, PlatformStateStore } from "../../server/platforms/types.ts";
 import { TestClock } from "../support/clock.ts";
 import { TEST_SECRETS } from "../support/server.ts";
 
@@ -119,4 +119,21 @@ export async function failure(p: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error("expected the call to fail");
+}
+
+/** A post's platform state kept in memory (what posts.platform_state is to the runner), readable as `value`. */
+export function memoryState(): PlatformStateStore & { value: Record<string, unknown> } {
+  const store = {
+    value: {} as Record<string, unknown>,
+    async get() {
+      return structuredClone(store.value);
+    },
+    async set(patch: Record<string, unknown>) {
+      for (const [k, v] of Object.entries(patch)) {
+        if (v === null) delete store.value[k];
+        else store.value[k] = structuredClone(v);
+      }
+    },
+  };
+  return store;
 }

@@ -6,23 +6,8 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import type { PlatformStateStore } from "../../server/platforms/types.ts";
-import { failure, harness, type Harness } from "./helpers.ts";
+import { failure, harness, memoryState, type Harness } from "./helpers.ts";
 
-function memoryState(): PlatformStateStore & { value: Record<string, unknown> } {
-  const store = {
-    value: {} as Record<string, unknown>,
-    async get() {
-      return structuredClone(store.value);
-    },
-    async set(patch: Record<string, unknown>) {
-      for (const [k, v] of Object.entries(patch)) {
-        if (v === null) delete store.value[k];
-        else store.value[k] = structuredClone(v);
-      }
-    },
-  };
-  return store;
-}
 
 describe("Instagram carousels", () => {
   let h: Harness;

@@ -10,27 +10,11 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { posts } from "../../shared/schema.ts";
 import { ContentRejectedError, PlatformError } from "../../server/platforms/errors.ts";
-import type { PlatformStateStore } from "../../server/platforms/types.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { FAST_PUBLISHING, publisher } from "../posts/helpers.ts";
-import { adaptersFor, failure, harness, type Harness } from "./helpers.ts";
+import { adaptersFor, failure, harness, memoryState, type Harness } from "./helpers.ts";
 
-function memoryState(): PlatformStateStore & { value: Record<string, unknown> } {
-  const store = {
-    value: {} as Record<string, unknown>,
-    async get() {
-      return structuredClone(store.value);
-    },
-    async set(patch: Record<string, unknown>) {
-      for (const [k, v] of Object.entries(patch)) {
-        if (v === null) delete store.value[k];
-        else store.value[k] = structuredClone(v);
-      }
-    },
-  };
-  return store;
-}
 
 const MiB = 1024 * 1024;
 
