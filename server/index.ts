@@ -81,7 +81,10 @@ export async function start(options: StartOptions = {}): Promise<Running> {
     );
     // A port in use is start-up's error to report (a clear exit), not an uncaught 'error' event.
     s.once("error", reject);
-    s.listen(options.port ?? config.port, () => resolve(s));
+    s.listen(options.port ?? config.port, () => {
+      s.off("error", reject);
+      resolve(s);
+    });
   });
   const server = await listening.catch(async (err: unknown) => {
     await jobs?.stop();
