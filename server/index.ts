@@ -124,6 +124,10 @@ export async function main(): Promise<void> {
       console.error(err.message);
       process.exit(1);
     }
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      console.error(`The port is already in use (EADDRINUSE: ${(err as Error).message}): stop what listens there, or set PORT to another port.`);
+      process.exit(1);
+    }
     throw err;
   }
   const shutdown = (signal: string) => {

@@ -15,7 +15,7 @@ import { PLATFORMS } from "../../shared/schema.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
 import { approvedPosts, FAST_PUBLISHING, publisher, sandboxPublished, statusCounts, type Publisher } from "../posts/helpers.ts";
 import { startSandboxProcess } from "../support/sandbox-process.ts";
-import { freePort, startTestServer } from "../support/server.ts";
+import { startTestServer } from "../support/server.ts";
 import { countStatements } from "../support/statements.ts";
 import { postgresCpuSince, processCpuMs } from "./proc-cpu.ts";
 
@@ -85,13 +85,12 @@ async function profiled(name: string, fn: () => Promise<void>): Promise<void> {
 const WARM_UP_POSTS = 2_000;
 
 export async function benchPublishing(options: BenchPublishingOptions = {}): Promise<{ perPlatform: number; perConnection: number; runs: PublishingRun[] }> {
-  const sandboxPort = await freePort();
-  const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+  const sandbox = await startSandboxProcess();
   // warn: the test server's log sink parses every line, which is the harness's cost, not the runner's.
   const server = await startTestServer({
-    env: { ...FAST_PUBLISHING, RUNNER_LEASE_SECONDS: "300", PLATFORM_HTTP_TIMEOUT_MS: "20000", PUBLISH_RECONCILE_DELAY_MS: "30000", PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandboxUrl, LOG_LEVEL: "warn" },
+    env: { ...FAST_PUBLISHING, RUNNER_LEASE_SECONDS: "300", PLATFORM_HTTP_TIMEOUT_MS: "20000", PUBLISH_RECONCILE_DELAY_MS: "30000", PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandbox.url, LOG_LEVEL: "warn" },
   });
-  const sandbox = await startSandboxProcess(server.url, sandboxPort);
+  await sandbox.serve(server.url);
   const { perPlatform, perConnection } = server.deps.config.publishing;
   const dbName = new URL(server.database.url!).pathname.slice(1);
   try {

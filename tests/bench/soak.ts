@@ -8,7 +8,6 @@
 import assert from "node:assert/strict";
 import { PLATFORMS } from "../../shared/schema.ts";
 import { approvedPosts, multiProcessSetup, publisher, spawnRunner, statusCounts, type Publisher } from "../posts/helpers.ts";
-import { freePort } from "../support/server.ts";
 import { runLoad } from "./load.ts";
 
 const USERS = 10;
@@ -36,8 +35,7 @@ export async function benchSoak(seconds: number): Promise<SoakResult> {
   try {
     const users: Publisher[] = [];
     for (let i = 0; i < USERS; i++) users.push(await publisher(server, PLATFORMS, `soak${i}`, "professional", sandbox.url));
-    const port = await freePort();
-    runner = await spawnRunner(setup.childEnv(port), port);
+    runner = await spawnRunner(setup.childEnv);
     const url = runner.url;
     const rss = async () => {
       const m = /^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text());

@@ -11,8 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Client } from "../support/client.ts";
 import { needsRealPostgres } from "../support/database.ts";
-import { spawnServer, type ServerProcess } from "../support/process.ts";
-import { freePort, signedUpClient, startTestServer, TEST_SECRETS, type TestServer } from "../support/server.ts";
+import { spawnServerOnFreePort, type ServerProcess } from "../support/process.ts";
+import { signedUpClient, startTestServer, TEST_SECRETS, type TestServer } from "../support/server.ts";
 
 interface Event {
   type: string;
@@ -139,12 +139,10 @@ describe("subscription status stream across processes", { skip: needsRealPostgre
   let dataDir: string;
   before(async () => {
     a = await startTestServer({ env: { SSE_PING_SECONDS: "1" } });
-    const port = await freePort();
     dataDir = mkdtempSync(join(tmpdir(), "aiq-sse-b-"));
-    b = await spawnServer({
-      port,
+    b = await spawnServerOnFreePort({
       timeoutMs: 60_000,
-      env: { NODE_ENV: "test", PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, DATABASE_URL: a.database.url, LOG_LEVEL: "warn", ...TEST_SECRETS },
+      envFor: (port) => ({ NODE_ENV: "test", PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dataDir, DATABASE_URL: a.database.url, LOG_LEVEL: "warn", ...TEST_SECRETS }),
     });
   });
   after(async () => {

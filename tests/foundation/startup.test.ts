@@ -1,25 +1,25 @@
 // Start-up: a fresh checkout with nothing configured runs; production without
-// its secrets stops at once naming them; two servers migrating one empty
+// its secrets stops at once naming them, and a port in use names PORT; two servers migrating one empty
 // PostgreSQL database at once apply the schema once; npm start runs the
 // bundle it builds, or the TypeScript when it cannot write one.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import pg from "pg";
 import { createTestDatabase, needsRealPostgres } from "../support/database.ts";
 import { freshClone } from "../support/clone.ts";
-import { spawnProcess, spawnServer } from "../support/process.ts";
+import { spawnProcess, spawnServerOnFreePort } from "../support/process.ts";
 import { freePort, TEST_SECRETS } from "../support/server.ts";
 
 describe("start-up", () => {
   it("starts with nothing configured (embedded database, sandbox) and answers /readyz", async () => {
     // A folder of its own stands in for a fresh clone's working directory: ./data is created there.
     const cwd = mkdtempSync(join(tmpdir(), "aiq-fresh-"));
-    const port = await freePort();
-    const server = await spawnServer({ env: { PORT: String(port) }, cwd, port, timeoutMs: 90_000 });
+    const server = await spawnServerOnFreePort({ envFor: (port) => ({ PORT: String(port) }), cwd, timeoutMs: 90_000 });
     try {
       const ready = await fetch(`${server.url}/readyz`);
       assert.equal(ready.status, 200);
@@ -44,6 +44,21 @@ describe("start-up", () => {
     rmSync(cwd, { recursive: true, force: true });
   });
 
+  it("a port in use stops start-up with a message naming PORT, not a stack trace", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "0.0.0.0", resolve));
+    const dataDir = mkdtempSync(join(tmpdir(), "aiq-busy-"));
+    try {
+      const p = spawnProcess({ env: { NODE_ENV: "test", PORT: String((taken.address() as AddressInfo).port), DATA_DIR: dataDir, LOG_LEVEL: "warn", ...TEST_SECRETS } });
+      assert.equal(await p.exited, 1);
+      assert.match(p.output(), /already in use.*set PORT/);
+      assert.doesNotMatch(p.output(), /at .*\.ts:\d+/, "no stack trace");
+    } finally {
+      taken.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it("a wrong value stops start-up naming the variable", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "aiq-bad-"));
     const p = spawnProcess({ env: { PORT: "not-a-port", DATA_DIR: dataDir } });
@@ -54,15 +69,9 @@ describe("start-up", () => {
 
   it("two servers starting together on one empty database both come up; the schema is applied once", { skip: needsRealPostgres }, async () => {
     const db = await createTestDatabase();
-    const ports = [await freePort(), await freePort()];
-    const dataDirs = ports.map(() => mkdtempSync(join(tmpdir(), "aiq-m-")));
+    const dataDirs = [1, 2].map(() => mkdtempSync(join(tmpdir(), "aiq-m-")));
     const servers = await Promise.all(
-      ports.map((port, i) =>
-        spawnServer({
-          port,
-          env: { PORT: String(port), DATABASE_URL: db.url, DATA_DIR: dataDirs[i], ...TEST_SECRETS },
-        }),
-      ),
+      dataDirs.map((dataDir) => spawnServerOnFreePort({ envFor: (port) => ({ PORT: String(port), DATABASE_URL: db.url, DATA_DIR: dataDir, ...TEST_SECRETS }) })),
     );
     try {
       for (const s of servers) assert.equal((await fetch(`${s.url}/readyz`)).status, 200);

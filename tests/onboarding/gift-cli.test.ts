@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { openDatabase, type Database } from "../../server/db/index.ts";
 import { canonicalGiftCode, giftCodeHash } from "../../server/onboarding/gift-codes.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { spawnProcess, spawnServer } from "../support/process.ts";
+import { spawnProcess, spawnServerOnFreePort } from "../support/process.ts";
 import { freePort, TEST_SECRETS } from "../support/server.ts";
 
 const run = promisify(execFile);
@@ -87,8 +87,7 @@ describe("gift certificate CLI", () => {
 
   it("refuses to open an embedded data folder a running server holds, and works once it has stopped", async () => {
     const folder = mkdtempSync(join(tmpdir(), "aiq-gift-live-"));
-    const port = await freePort();
-    const server = await spawnServer({ port, env: { NODE_ENV: "test", PORT: String(port), DATA_DIR: folder, LOG_LEVEL: "warn", ...TEST_SECRETS } });
+    const server = await spawnServerOnFreePort({ envFor: (port) => ({ NODE_ENV: "test", PORT: String(port), DATA_DIR: folder, LOG_LEVEL: "warn", ...TEST_SECRETS }) });
     const giftIn = (dir: string) =>
       run(process.execPath, ["--import", "tsx", "server/onboarding/gift-cli.ts", "create", "--plan", "starter", "--for", "Live"], {
         env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: "test", DATA_DIR: dir, LOG_LEVEL: "silent", ...TEST_SECRETS },

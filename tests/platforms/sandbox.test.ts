@@ -56,6 +56,25 @@ describe("platform sandbox", () => {
     assert.equal((await fetch(`${o.authorizationURL}?${q}`)).status, 400);
   });
 
+  it("serves another product URL once told (PUT /_control/app): its redirect URIs move, a bad URL is named", async () => {
+    const o = h.adapters.facebook.oauth();
+    const moved = "http://127.0.0.1:1/";
+    const authorize = (uri: string) =>
+      fetch(`${o.authorizationURL}?${new URLSearchParams({ client_id: o.clientID, redirect_uri: uri, response_type: "code", scope: "public_profile", state: "s" })}`, { redirect: "manual" });
+    const bad = await fetch(`${h.sandbox.url}/_control/app`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ appUrl: "not a url" }) });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /appUrl/);
+    const put = await fetch(`${h.sandbox.url}/_control/app`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ appUrl: moved }) });
+    assert.equal(put.status, 200);
+    try {
+      assert.equal((await authorize(o.callbackURL)).status, 400, "the old redirect URI is no longer registered");
+      assert.equal((await authorize("http://127.0.0.1:1/auth/facebook/callback")).status, 200, "the new one is");
+    } finally {
+      const back = await fetch(`${h.sandbox.url}/_control/app`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ appUrl: h.config.publicUrl }) });
+      assert.equal(back.status, 200);
+    }
+  });
+
   it("X requires PKCE S256 and a state at the authorize step", async () => {
     const o = h.adapters.x.oauth();
     const q = new URLSearchParams({ client_id: o.clientID, redirect_uri: o.callbackURL, response_type: "code", scope: "tweet.read", state: "s" });

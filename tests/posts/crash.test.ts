@@ -5,7 +5,6 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { PLATFORMS } from "../../shared/schema.ts";
 import { needsRealPostgres } from "../support/database.ts";
-import { freePort } from "../support/server.ts";
 import { approvedPosts, spawnRunner, assertExactlyOnce, multiProcessSetup, publisher, statusCounts, waitSettled } from "./helpers.ts";
 
 describe("runner crash", () => {
@@ -38,8 +37,7 @@ describe("runner crash", () => {
 
     let killedMidRun = 0;
     for (let round = 0; round < 10; round++) {
-      const port = await freePort();
-      const child = await spawnRunner(setup.childEnv(port), port);
+      const child = await spawnRunner(setup.childEnv);
       // Wait until this process is publishing, then kill it at a random moment of its work.
       const published = async () => (await statusCounts(server.deps)).published ?? 0;
       const start = await published();
@@ -52,8 +50,7 @@ describe("runner crash", () => {
     }
     assert.ok(killedMidRun >= 5, `kills landed while posts were in flight (${killedMidRun})`);
 
-    const port = await freePort();
-    const last = await spawnRunner(setup.childEnv(port), port);
+    const last = await spawnRunner(setup.childEnv);
     try {
       await waitSettled(server.deps, 180_000);
     } finally {

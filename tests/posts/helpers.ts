@@ -13,7 +13,7 @@ import { quotaFor } from "../../server/quota/plans.ts";
 import type { Client } from "../support/client.ts";
 import { connectPlatform } from "../support/connect.ts";
 import { signedUpClient, type TestServer } from "../support/server.ts";
-import { spawnServer, type ServerProcess } from "../support/process.ts";
+import { spawnServerOnFreePort, type ServerProcess } from "../support/process.ts";
 
 /** Small numbers so retries happen within a test; a big plan so quota never runs out by accident. */
 export const FAST_PUBLISHING = {
@@ -180,11 +180,10 @@ export async function assertExactlyOnce(deps: Deps, sandboxUrl: string, opts: { 
  */
 export async function multiProcessSetup(env: Record<string, string>) {
   const { startTestServer: start, TEST_SECRETS } = await import("../support/server.ts");
-  const { startSandboxProcess, sandboxPort } = await import("../support/sandbox-process.ts");
-  const port = await sandboxPort();
-  const sandboxUrl = `http://127.0.0.1:${port}`;
-  const server = await start({ env: { ...FAST_PUBLISHING, ...env, PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandboxUrl } });
-  const sandbox = await startSandboxProcess(server.url, port);
+  const { startSandboxProcess } = await import("../support/sandbox-process.ts");
+  const sandbox = await startSandboxProcess();
+  const server = await start({ env: { ...FAST_PUBLISHING, ...env, PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandbox.url } });
+  await sandbox.serve(server.url);
   // Containers ready at once (still asked about): these tests count sends, not Instagram's processing.
   await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000, igImageProcessingMs: 0, igCarouselProcessingMs: 0 });
   const childTmp = join(server.dataDir, "tmp");
@@ -230,7 +229,7 @@ export async function waitSettled(deps: Deps, timeoutMs: number): Promise<Record
 
 export type RunnerProcess = ServerProcess;
 
-/** The server (and so its runner) as one OS process: SIGKILL kills the runner itself. */
-export function spawnRunner(env: Record<string, string>, port: number): Promise<RunnerProcess> {
-  return spawnServer({ env, port, timeoutMs: 120_000 });
+/** The server (and so its runner) as one OS process, on a free port: SIGKILL kills the runner itself. */
+export function spawnRunner(envFor: (port: number) => Record<string, string>): Promise<RunnerProcess> {
+  return spawnServerOnFreePort({ envFor, timeoutMs: 120_000 });
 }

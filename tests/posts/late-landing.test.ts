@@ -10,7 +10,7 @@ import { posts, postLogs, type Platform } from "../../shared/schema.ts";
 import { ConfigError, loadConfig, MIN_RECONCILE_DELAY_PER_TIMEOUT } from "../../server/config.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
 import { spawnProcess } from "../support/process.ts";
-import { startSandboxProcess, sandboxPort, type SandboxProcess } from "../support/sandbox-process.ts";
+import { startSandboxProcess, type SandboxProcess } from "../support/sandbox-process.ts";
 import { startTestServer, TEST_SECRETS, type TestServer } from "../support/server.ts";
 import { approvedPosts, FAST_PUBLISHING, publisher, sandboxPublished } from "./helpers.ts";
 
@@ -23,19 +23,19 @@ describe("requests the platform carries out after we gave up", () => {
   let server: TestServer;
   let sandbox: SandboxProcess;
   before(async () => {
-    const port = await sandboxPort();
+    sandbox = await startSandboxProcess();
     server = await startTestServer({
       env: {
         ...FAST_PUBLISHING,
         PLATFORM_MODE: "sandbox",
-        PLATFORM_SANDBOX_URL: `http://127.0.0.1:${port}`,
+        PLATFORM_SANDBOX_URL: sandbox.url,
         PLATFORM_HTTP_TIMEOUT_MS: String(TIMEOUT_MS),
         PUBLISH_RECONCILE_DELAY_MS: String(RECONCILE_DELAY_MS),
         PUBLISH_RECONCILE_SECOND_LOOK_MS: String(SECOND_LOOK_MS),
         PUBLISH_MAX_ATTEMPTS: "2",
       },
     });
-    sandbox = await startSandboxProcess(server.url, port);
+    await sandbox.serve(server.url);
   });
   after(async () => {
     await server?.close();

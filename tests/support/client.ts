@@ -27,7 +27,14 @@ export class Client {
       payload = typeof body === "string" ? body : JSON.stringify(body);
       h["content-type"] ??= "application/json";
     }
-    const res = await fetch(new URL(path, this.baseUrl), { method, headers: h, body: payload, redirect: "manual" });
+    // A connection per request: a pooled keep-alive socket that the server closes at its idle timeout just
+    // as the next request goes out fails that request before it is read ("fetch failed"), which a loaded
+    // machine made happen in CI. Browsers retry such requests on their own; this client does not reuse.
+    h.connection ??= "close";
+    const res = await fetch(new URL(path, this.baseUrl), { method, headers: h, body: payload, redirect: "manual" }).catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+      // fetch says only "fetch failed": name the cause, so a failure in CI says what happened.
+      throw new Error(`${method} ${path}: ${err.message} (${err.cause?.code ?? "no code"}: ${err.cause?.message ?? err.cause})`, { cause: err });
+    });
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(";");
       const i = pair!.indexOf("=");

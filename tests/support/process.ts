@@ -58,6 +58,8 @@ export async function spawnServer(options: SpawnOptions & { port: number; timeou
     p.child.kill("SIGKILL");
     throw new Error(`server did not become ready:\n${p.output()}`);
   }
+  // Another process's server on the port answered: ours failed to bind.
+  if (exitCode !== undefined) throw new Error(`server exited with ${exitCode}:\n${p.output()}`);
   return {
     ...p,
     url,
@@ -66,4 +68,22 @@ export async function spawnServer(options: SpawnOptions & { port: number; timeou
       return p.exited;
     },
   };
+}
+
+/**
+ * Spawns the server on a free port, with the environment `envFor(port)` gives.
+ * A port is chosen before the child binds it, seconds later on a loaded
+ * machine; if another process took it meanwhile, the child fails with
+ * EADDRINUSE and is started again on another port.
+ */
+export async function spawnServerOnFreePort(options: Omit<SpawnOptions, "env"> & { envFor: (port: number) => Record<string, string | undefined>; timeoutMs?: number }): Promise<ServerProcess> {
+  const { freePort } = await import("./server.ts");
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await spawnServer({ ...options, env: options.envFor(port), port });
+    } catch (err) {
+      if (attempt >= 5 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
 }

@@ -5,7 +5,7 @@
 // seconds after their callers gave up).
 import assert from "node:assert/strict";
 import { spawnProcess, REPO_ROOT } from "./process.ts";
-import { freePort, TEST_SECRETS } from "./server.ts";
+import { TEST_SECRETS } from "./server.ts";
 
 export interface SandboxProcess {
   url: string;
@@ -13,47 +13,52 @@ export interface SandboxProcess {
   pid: number;
   /** Calls the sandbox's control API (faults, latency, settings…); asserts a 2xx and returns the JSON answer. */
   control(path: string, method?: string, body?: unknown): Promise<any>;
+  /** Registers the product the sandbox serves (its PUBLIC_URL). */
+  serve(appUrl: string): Promise<void>;
   output(): string;
   close(): Promise<void>;
 }
 
-/** A port for the sandbox before the server that points at it starts. */
-export const sandboxPort = freePort;
-
-/** Starts the sandbox on `port`, its redirect URIs registered for `appUrl` (the server connections are made through). */
-export async function startSandboxProcess(appUrl: string, port: number): Promise<SandboxProcess> {
+/**
+ * Starts the sandbox on a port the kernel picks (SANDBOX_PORT=0) and reads the
+ * port from its start-up line, so no other process can take the port between
+ * a choice and the bind. The server it serves starts afterwards and is named
+ * with `serve(appUrl)` (its redirect URIs and Stripe's webhook endpoint).
+ */
+export async function startSandboxProcess(): Promise<SandboxProcess> {
   const p = spawnProcess({
     script: `${REPO_ROOT}server/platforms/sandbox/cli.ts`,
-    env: { NODE_ENV: "development", PUBLIC_URL: appUrl, SANDBOX_PORT: String(port), LOG_LEVEL: "warn", ...TEST_SECRETS },
+    env: { NODE_ENV: "development", SANDBOX_PORT: "0", LOG_LEVEL: "warn", ...TEST_SECRETS },
   });
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
-  for (;;) {
+  let port: string | undefined;
+  while (!(port = /Platform sandbox on port (\d+)/.exec(p.output())?.[1])) {
     if (p.child.exitCode !== null) throw new Error(`sandbox exited:\n${p.output()}`);
-    try {
-      if ((await fetch(`${url}/_control/settings`)).ok) break;
-    } catch {
-      /* not listening yet */
-    }
     if (Date.now() > deadline) {
       p.child.kill("SIGKILL");
       throw new Error(`sandbox did not start:\n${p.output()}`);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
+  const url = `http://127.0.0.1:${port}`;
+  const control: SandboxProcess["control"] = async (path, method = "POST", body) => {
+    const r = await fetch(`${url}/_control${path}`, {
+      method,
+      // No pooled socket the sandbox may be closing at its idle timeout (see tests/support/client.ts).
+      headers: { "content-type": "application/json", connection: "close" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
+    return text ? JSON.parse(text) : undefined;
+  };
   return {
     url,
     pid: p.child.pid!,
     output: p.output,
-    async control(path, method = "POST", body) {
-      const r = await fetch(`${url}/_control${path}`, {
-        method,
-        headers: { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await r.text();
-      assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${text}`);
-      return text ? JSON.parse(text) : undefined;
+    control,
+    async serve(appUrl) {
+      await control("/app", "PUT", { appUrl });
     },
     async close() {
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");

@@ -92,7 +92,6 @@ export interface TestServerOptions {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "aiq-test-"));
-  const port = await freePort();
   const clock = options.clock ?? new TestClock(new Date());
   const logs: LogLine[] = [];
   let raw = "";
@@ -104,26 +103,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       cb();
     },
   });
-  const running = await start({
-    env: {
-      NODE_ENV: "test",
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      DATA_DIR: dataDir,
-      DATABASE_URL: database.url,
-      LOG_LEVEL: "info",
-      REQUIRE_PHONE_VERIFICATION: "false",
-      // Every test user signs up from 127.0.0.1.
-      SIGNUPS_PER_IP_PER_HOUR: "100000",
-      ...TEST_SECRETS,
-      ...options.env,
-    },
-    port,
-    embeddedDir: database.url ? undefined : "memory",
-    clock,
-    logDestination: sink,
-    jobs: options.jobs ?? false,
-  });
+  // The port is chosen before the bind; if another process takes it meanwhile (EADDRINUSE), start again on another.
+  let started: Running | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    started = await startOn(await freePort()).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== "EADDRINUSE" || attempt >= 5) throw err;
+      return undefined;
+    });
+  }
+  const running = started;
   return {
     ...running,
     clock,
@@ -139,6 +127,29 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+
+  function startOn(port: number) {
+    return start({
+      env: {
+        NODE_ENV: "test",
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        DATA_DIR: dataDir,
+        DATABASE_URL: database.url,
+        LOG_LEVEL: "info",
+        REQUIRE_PHONE_VERIFICATION: "false",
+        // Every test user signs up from 127.0.0.1.
+        SIGNUPS_PER_IP_PER_HOUR: "100000",
+        ...TEST_SECRETS,
+        ...options.env,
+      },
+      port,
+      embeddedDir: database.url ? undefined : "memory",
+      clock,
+      logDestination: sink,
+      jobs: options.jobs ?? false,
+    });
+  }
 }
 
 let counter = 0;

@@ -11,7 +11,8 @@ try {
     port: config.platforms.sandbox.port,
     host: "0.0.0.0",
   });
-  console.log(`Platform sandbox on port ${config.platforms.sandbox.port}; redirect URIs registered for ${config.publicUrl}/auth/<platform>/callback`);
+  // The bound port, not the configured one: SANDBOX_PORT=0 takes any free port (tests read it from this line).
+  console.log(`Platform sandbox on port ${new URL(running.url).port}; redirect URIs registered for ${config.publicUrl}/auth/<platform>/callback`);
   const stop = () => void running.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

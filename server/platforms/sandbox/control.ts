@@ -37,6 +37,7 @@ const schemas = {
     ),
   }),
   clock: z.object({ advanceMs: z.number().int() }),
+  app: z.object({ appUrl: z.url({ protocol: /^https?$/ }) }),
   appSecret: z.object({ platform, secret: z.string().min(1) }),
   linkedinPages: z.object({ user, pages: z.array(z.object({ id: z.string().regex(/^\d+$/).optional(), name: z.string().min(1) })) }),
   settings: z.object({
@@ -77,6 +78,13 @@ export function controlRoutes(s: SandboxState): Router {
     res.json({ ok: true });
   });
   r.get("/settings", (_req, res) => void res.json(s.settings));
+  // The product's URL (redirect URIs, Stripe's webhook endpoint): a test starts the sandbox first, then the server.
+  r.put("/app", (req, res) => {
+    const b = parse(schemas.app, req, res);
+    if (!b) return;
+    s.setAppUrl(b.appUrl);
+    res.json({ appUrl: s.appUrl });
+  });
   r.put("/settings", (req, res) => {
     const b = parse(schemas.settings, req, res);
     if (!b) return;

@@ -43,7 +43,7 @@ export function createSandbox(options: SandboxOptions): { router: Router; state:
   router.use(under(["/x-api/"], xRoutes(state)));
   router.use(under(["/googleapis/"], googleRoutes(state)));
   router.use(mediaRoutes());
-  router.use(under(["/stripe/", "/_control/stripe/"], stripeSandbox(state, { appUrl: options.appUrl, webhookSecret: options.stripeWebhookSecret }).router));
+  router.use(under(["/stripe/", "/_control/stripe/"], stripeSandbox(state, { webhookSecret: options.stripeWebhookSecret }).router));
   router.use(under(["/llm/"], llmRoutes(state)));
   router.use("/_control", controlRoutes(state));
   router.use(authorizeRoutes(state));

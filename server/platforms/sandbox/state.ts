@@ -169,9 +169,19 @@ export class SandboxState {
 
   constructor(
     readonly clock: Clock,
-    readonly appUrl: string,
+    /** The product's PUBLIC_URL; settable (PUT /_control/app) so a test can start the sandbox before the server it serves. */
+    public appUrl: string,
   ) {
     this.reset();
+  }
+
+  /** Registers the apps' redirect URIs for another product URL, keeping everything else. */
+  setAppUrl(appUrl: string): void {
+    this.appUrl = appUrl;
+    const current = this.apps;
+    this.registerApps();
+    // Secrets rotated through the control API stay rotated.
+    for (const app of this.apps) app.clientSecret = current.find((a) => a.family === app.family)?.clientSecret ?? app.clientSecret;
   }
 
   publish(post: Published): void {
@@ -201,6 +211,10 @@ export class SandboxState {
     this.faults = [];
     this.calls = [];
     this.offsetMs = 0;
+    this.registerApps();
+  }
+
+  private registerApps(): void {
     const name = "AgencyIQ (sandbox)";
     const uris = (...p: Platform[]) => p.map((x) => `${this.appUrl.replace(/\/$/, "")}/auth/${x}/callback`);
     this.apps = [

@@ -15,14 +15,20 @@ export { signatureHeader } from "./webhooks.ts";
 export const SANDBOX_WEBHOOK_SECRET = "whsec_sandbox_agencyiq";
 
 export interface StripeSandboxOptions {
-  /** The product's PUBLIC_URL: events go to `${appUrl}/api/webhooks/stripe`. */
-  appUrl: string;
   webhookSecret?: string;
 }
 
 export function stripeSandbox(s: SandboxState, options: StripeSandboxOptions): { router: Router; stripe: StripeState } {
+  // Events go to the product's PUBLIC_URL as the sandbox knows it now (PUT /_control/app may change it),
+  // unless a test points them elsewhere (PUT /_control/stripe/settings { url }).
+  let urlOverride: string | undefined;
   const stripe = new StripeState(() => s.now(), {
-    url: `${options.appUrl.replace(/\/$/, "")}/api/webhooks/stripe`,
+    get url() {
+      return urlOverride ?? `${s.appUrl.replace(/\/$/, "")}/api/webhooks/stripe`;
+    },
+    set url(url: string) {
+      urlOverride = url;
+    },
     secret: options.webhookSecret ?? SANDBOX_WEBHOOK_SECRET,
     hold: false,
     // Stripe retries for days with growing gaps; the sandbox's are short so a demo sees the retry.
