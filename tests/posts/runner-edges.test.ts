@@ -317,7 +317,8 @@ describe("publishing runner: edges", () => {
     // Every ordinary post: published once, one log row, one analytics row, one reservation.
     const rows = await rowsByIds(ids);
     for (const p of rows) {
-      assert.equal(p.status, "published", `post ${p.id}: ${p.status} ${p.errorLog}`);
+      // The drain's errors too: a post left 'publishing' is an attempt that crashed (CI saw one at load 17; cause not yet known).
+      assert.equal(p.status, "published", `post ${p.id}: ${p.status} ${p.errorLog}; drain errors: ${JSON.stringify(first.errors)}; crash logs: ${JSON.stringify(server.logs.filter((l) => l.msg === "Publish attempt crashed"))}`);
       assert.equal(p.attemptCount, 1);
       assert.equal(p.leaseId, null);
       const out = await onSandbox(p.platform, p.content);
