@@ -3,8 +3,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { sql } from "drizzle-orm";
-import { Client } from "../support/client.ts";
+import { Client, type Reply } from "../support/client.ts";
 import { newIdentity, startTestServer, type TestServer } from "../support/server.ts";
+import { countStatements } from "../support/statements.ts";
 
 describe("sessions", () => {
   let server: TestServer;
@@ -46,21 +47,13 @@ describe("sessions", () => {
     assert.equal((await client.post("/api/auth/signup", identity)).status, 201);
     assert.equal((await client.get("/api/user")).status, 200);
     // Counted where every statement of this server passes: its driver client (pg.Pool or PGlite).
-    const driver = (server.deps.db as unknown as { $client: { query: (...args: unknown[]) => unknown } }).$client;
-    const original = driver.query;
-    let statements = 0;
-    driver.query = function (this: unknown, ...args: unknown[]) {
-      statements += 1;
-      return original.apply(this, args);
-    };
-    try {
-      const me = await client.get("/api/user");
-      assert.equal(me.status, 200);
-      assert.equal(me.body.email, identity.email);
-      assert.equal(statements, 1, "one statement for the session and its user");
-    } finally {
-      driver.query = original;
-    }
+    let me: Reply | undefined;
+    const statements = await countStatements(server.deps.db, async () => {
+      me = await client.get("/api/user");
+    });
+    assert.equal(me!.status, 200);
+    assert.equal(me!.body.email, identity.email);
+    assert.equal(statements, 1, "one statement for the session and its user");
     // The user is read with each request's session, never kept between requests.
     await server.deps.db.execute(sql`update users set email = ${`changed-${identity.email}`} where email = ${identity.email}`);
     assert.equal((await client.get("/api/user")).body.email, `changed-${identity.email}`);
