@@ -17,6 +17,7 @@ import { approvedPosts, FAST_PUBLISHING, publisher, sandboxPublished, statusCoun
 import { startSandboxProcess } from "../support/sandbox-process.ts";
 import { startTestServer } from "../support/server.ts";
 import { countStatements } from "../support/statements.ts";
+import { benchHttpFloor, type HttpFloor } from "./http-floor.ts";
 import { postgresCpuSince, processCpuMs } from "./proc-cpu.ts";
 
 const USERS = 50;
@@ -44,6 +45,8 @@ export interface PublishingRun {
   sandboxCpuMsPerPost: number;
   /** Statements the runner sent to PostgreSQL per post (counted at the driver's client). */
   statementsPerPost: number;
+  /** Platform calls the sandbox received per post (YouTube and Instagram make three, the others one). */
+  platformCallsPerPost: number;
   /** perPlatform × 5 platforms / latency: the most the bounds allow (null at zero latency). */
   boundPostsPerSecond: number | null;
 }
@@ -84,7 +87,7 @@ async function profiled(name: string, fn: () => Promise<void>): Promise<void> {
 /** A first, unmeasured run of this many posts: JIT, connections and caches warm, as in steady operation. */
 const WARM_UP_POSTS = 2_000;
 
-export async function benchPublishing(options: BenchPublishingOptions = {}): Promise<{ perPlatform: number; perConnection: number; runs: PublishingRun[] }> {
+export async function benchPublishing(options: BenchPublishingOptions = {}): Promise<{ perPlatform: number; perConnection: number; runs: PublishingRun[]; httpFloor: HttpFloor }> {
   const sandbox = await startSandboxProcess();
   // warn: the test server's log sink parses every line, which is the harness's cost, not the runner's.
   const server = await startTestServer({
@@ -93,6 +96,8 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
   await sandbox.serve(server.url);
   const { perPlatform, perConnection } = server.deps.config.publishing;
   const dbName = new URL(server.database.url!).pathname.slice(1);
+  /** Platform calls the sandbox has received so far (its control API is not counted). */
+  const sandboxCalls = async () => ((await sandbox.control("/calls", "GET")) as { calls: unknown[] }).calls.length;
   try {
     await sandbox.control("/settings", "PUT", { instagramDailyLimit: 1_000_000, xPostsPer15Min: 1_000_000, igImageProcessingMs: 0 });
     const users: Publisher[] = [];
@@ -108,6 +113,7 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
       const cpu0 = process.cpuUsage();
       const dbCpu = postgresCpuSince(dbName);
       const sandbox0 = processCpuMs(sandbox.pid);
+      const calls0 = await sandboxCalls();
       const statements = await countStatements(server.deps.db, () => profiled(`publishing-${tag}`, async () => void (await publishRunner(server.deps).drain())));
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
@@ -115,6 +121,7 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
       const sandboxCpuMs = processCpuMs(sandbox.pid) - sandbox0;
       const cpuMs = (cpu.user + cpu.system) / 1000;
       const published = (await statusCounts(server.deps)).published ?? 0;
+      const platformCalls = (await sandboxCalls()) - calls0;
       // The platform's side of the count: every post made once.
       const made = (await sandboxPublished(sandbox.url)).filter((p) => p.text.startsWith(`${tag} `)).length;
       assert.equal(made, published, "the sandbox holds exactly the posts marked published");
@@ -130,6 +137,7 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
         dbCpuMsPerPost: dbCpuMs / Math.max(1, published),
         sandboxCpuMsPerPost: sandboxCpuMs / Math.max(1, published),
         statementsPerPost: statements / Math.max(1, published),
+        platformCallsPerPost: platformCalls / Math.max(1, published),
         boundPostsPerSecond: latencyMs ? (perPlatform * PLATFORMS.length * 1000) / latencyMs : null,
       };
     };
@@ -139,7 +147,9 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
       runs.push(run);
       if (latencyMs === 0) await options.afterZeroLatencyRun?.(run);
     }
-    return { perPlatform, perConnection, runs };
+    // The HTTP client's share, against the same sandbox process (http-floor.ts).
+    const httpFloor = await benchHttpFloor(sandbox.url);
+    return { perPlatform, perConnection, runs, httpFloor };
   } finally {
     await sandbox.close();
     await server.close();

@@ -90,19 +90,24 @@ if (runs("publishing")) {
   for (const r of publishing.runs) {
     const bound = r.boundPostsPerSecond ? `  bound ${fmt(r.boundPostsPerSecond)} posts/s (${((100 * r.postsPerSecond) / r.boundPostsPerSecond).toFixed(1)}% of it)` : "";
     console.log(
-      `  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}; per post CPU: runner ${fmt(r.cpuMsPerPost, 2)} ms (${fmt(100 * r.cpuShare, 0)}% of a core), PostgreSQL ${fmt(r.dbCpuMsPerPost, 2)} ms, sandbox ${fmt(r.sandboxCpuMsPerPost, 2)} ms; ${fmt(r.statementsPerPost, 2)} statements per post`,
+      `  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}; per post CPU: runner ${fmt(r.cpuMsPerPost, 2)} ms (${fmt(100 * r.cpuShare, 0)}% of a core), PostgreSQL ${fmt(r.dbCpuMsPerPost, 2)} ms, sandbox ${fmt(r.sandboxCpuMsPerPost, 2)} ms; ${fmt(r.statementsPerPost, 2)} statements and ${fmt(r.platformCallsPerPost, 2)} platform calls per post`,
     );
   }
   for (const p of pairs) {
     console.log(`  graphile-worker 0.17, no-op jobs right after, concurrency ${concurrency}: ${fmt(p.graphileJobsPerSecond)} jobs/s → ours ${fmt(p.oursPostsPerSecond)} posts/s = ${fmt(p.ratio, 2)}×  load ${fmt(p.loadAverage, 2)}`);
   }
+  const floor = publishing.httpFloor;
+  const zero = publishing.runs.filter((r) => r.latencyMs === 0);
+  const floorPerPost = spread(zero.map((r) => r.platformCallsPerPost * floor.cpuMsPerCall));
+  console.log(
+    `  HTTP floor: the runner's HTTP client alone, ${floor.calls} small JSON POSTs to the same sandbox at concurrency ${floor.concurrency}: ${fmt(floor.cpuMsPerCall, 3)} ms CPU per call (${fmt(floor.callsPerSecond)} calls/s); × platform calls per post = ${floorPerPost.text} ms per post`,
+  );
   const ratio = spread(pairs.map((p) => p.ratio));
   console.log(`  ratio      ours (0 ms) / graphile no-op: median ${ratio.text} of ${pairs.length} pairs`);
-  const zero = publishing.runs.filter((r) => r.latencyMs === 0);
   table.push(["publishing 10,000 posts at 0 ms vs graphile-worker no-op, paired", `median ${ratio.text}×`, "≥ 0.8× median, ≥ 0.7× every pair", load()]);
   table.push([
     "runner CPU per post (runner's process)",
-    `${spread(zero.map((r) => r.cpuMsPerPost)).text} ms (PostgreSQL ${spread(zero.map((r) => r.dbCpuMsPerPost)).text} ms, sandbox ${spread(zero.map((r) => r.sandboxCpuMsPerPost)).text} ms)`,
+    `${spread(zero.map((r) => r.cpuMsPerPost)).text} ms (PostgreSQL ${spread(zero.map((r) => r.dbCpuMsPerPost)).text} ms, sandbox ${spread(zero.map((r) => r.sandboxCpuMsPerPost)).text} ms; HTTP floor ${floorPerPost.text} ms)`,
     "≤ 0.3 ms",
     load(),
   ]);
