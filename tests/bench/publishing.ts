@@ -109,11 +109,11 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
       for (const endpoint of PUBLISH_ENDPOINTS) if (latencyMs) await sandbox.control("/latency", "POST", { endpoint, ms: latencyMs });
       const perAccount = posts / USERS / PLATFORMS.length;
       await approvedPosts(server.deps, sandbox.url, users.flatMap((u) => PLATFORMS.map((platform) => ({ userId: u.userId, platform, count: perAccount, tag }))));
+      const calls0 = await sandboxCalls();
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
       const dbCpu = postgresCpuSince(dbName);
       const sandbox0 = processCpuMs(sandbox.pid);
-      const calls0 = await sandboxCalls();
       const statements = await countStatements(server.deps.db, () => profiled(`publishing-${tag}`, async () => void (await publishRunner(server.deps).drain())));
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
