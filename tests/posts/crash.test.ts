@@ -26,7 +26,7 @@ describe("runner crash", () => {
   });
   after(() => setup?.close());
 
-  it("killed with SIGKILL ten times during 500 posts and restarted: every post published exactly once", { skip: needsRealPostgres, timeout: 300_000 }, async (t) => {
+  it("killed with SIGKILL ten times during 500 posts and restarted: every post published exactly once", { skip: needsRealPostgres }, async (t) => {
     const { server, sandbox } = setup;
     const users = [];
     for (let i = 0; i < 5; i++) users.push(await publisher(server, PLATFORMS, `crash${i}`, "professional", sandbox.url));

@@ -17,7 +17,7 @@ describe("three runner processes", () => {
   });
   after(() => setup?.close());
 
-  it("publish 1,000 posts together: none twice, all published", { skip: needsRealPostgres, timeout: 300_000 }, async () => {
+  it("publish 1,000 posts together: none twice, all published", { skip: needsRealPostgres }, async () => {
     const { server, sandbox } = setup;
     const users = [];
     for (let i = 0; i < 10; i++) users.push(await publisher(server, PLATFORMS, `three${i}`, "professional", sandbox.url));
