@@ -2,7 +2,8 @@
 // DATABASE_URL, or the local server at 127.0.0.1:5432). Results are printed,
 // ending with issue 18's table, and written to tests/bench/results/latest.json;
 // README records a run. BENCH_ONLY=startup,user,check,publishing,soak runs a
-// subset; BENCH_SOAK_SECONDS sets the soak's length (60 s; the issue's is 600).
+// subset (soak-real or soak-embedded: one half of the soak); BENCH_SOAK_SECONDS
+// sets the soak's length (60 s; the issue's is 600).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 
@@ -116,7 +117,7 @@ if (runs("publishing")) {
   }
 }
 
-if (runs("soak")) {
+if (runs("soak") || runs("soak-real")) {
   const { benchSoak } = await import("./soak.ts");
   const s = await benchSoak(soakSeconds);
   results.soak = s;
@@ -127,13 +128,14 @@ if (runs("soak")) {
   table.push([`RSS over a ${soakSeconds} s soak (user endpoint + runner, real PostgreSQL)`, `${fmt(s.rssStartMb, 0)} → ${fmt(s.rssEndMb, 0)} MB (${s.growthMb >= 0 ? "+" : ""}${fmt(s.growthMb, 1)} MB, max ${fmt(s.rssMaxMb, 0)})`, "no growth", load()]);
 }
 
-if (runs("soak")) {
+if (runs("soak") || runs("soak-embedded")) {
   const { benchEmbeddedSoak } = await import("./soak-embedded.ts");
   const s = await benchEmbeddedSoak(soakSeconds);
   results.soakEmbedded = s;
   console.log(`\nSoak, ${soakSeconds} s: npm start on the embedded database, 10 clients calling GET /api/user (the runner's timers on, nothing due)`);
   console.log(`  ${s.requests} requests (${s.requestErrors} errors)`);
   console.log(`  RSS, mean of the first quarter after the warm-up ${fmt(s.rssStartMb, 0)} MB → of the last quarter ${fmt(s.rssEndMb, 0)} MB (max ${fmt(s.rssMaxMb, 0)} MB): growth ${fmt(s.growthMb, 1)} MB`);
+  console.log(`  samples: ${s.samples.map((x) => `${fmt(x.atSeconds, 0)}s ${fmt(x.rssMb, 0)}`).join(", ")}`);
   table.push([`RSS over a ${soakSeconds} s soak (user endpoint, embedded)`, `${fmt(s.rssStartMb, 0)} → ${fmt(s.rssEndMb, 0)} MB (${s.growthMb >= 0 ? "+" : ""}${fmt(s.growthMb, 1)} MB, max ${fmt(s.rssMaxMb, 0)})`, "no growth", load()]);
 }
 
