@@ -40,8 +40,10 @@ describe("runner crash", () => {
     for (const endpoint of ["facebook.*", "instagram.*", "linkedin.*", "x.*", "youtube.*"]) await sandbox.control("/latency", "POST", { endpoint, ms: 200 });
 
     let killedMidRun = 0;
+    const outputs: Array<() => string> = [];
     for (let round = 0; round < 10; round++) {
       const child = await spawnRunner(setup.childEnv);
+      outputs.push(child.output);
       // Wait until this process is publishing, then kill it at a random moment of its work.
       const published = async () => (await statusCounts(server.deps)).published ?? 0;
       const start = await published();
@@ -55,12 +57,13 @@ describe("runner crash", () => {
     assert.ok(killedMidRun >= 5, `kills landed while posts were in flight (${killedMidRun})`);
 
     const last = await spawnRunner(setup.childEnv);
+    outputs.push(last.output);
     try {
       await waitSettled(server.deps, 180_000);
     } finally {
       await last.kill("SIGTERM");
     }
-    const all = await assertExactlyOnce(server.deps, sandbox.url);
+    const all = await assertExactlyOnce(server.deps, sandbox.url, { runnerOutput: () => outputs.map((o) => o()).join("\n") });
     const { sql } = await import("drizzle-orm");
     const { rowsOf } = await import("../../server/db/index.ts");
     const [r] = rowsOf<{ reconciled: number; unknown: number }>(

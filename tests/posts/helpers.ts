@@ -142,7 +142,11 @@ export async function statusCounts(deps: Deps): Promise<Record<string, number>> 
  * once on the sandbox; a published post's platform id is a sandbox post with
  * its text; failed and paused posts carry a reason; nothing in flight.
  */
-export async function assertExactlyOnce(deps: Deps, sandboxUrl: string, opts: { allowFailed?: boolean; allowPaused?: boolean } = {}) {
+export async function assertExactlyOnce(
+  deps: Deps,
+  sandboxUrl: string,
+  opts: { allowFailed?: boolean; allowPaused?: boolean; /** The runner processes' output, searched for the lines about a doubled post. */ runnerOutput?: () => string } = {},
+) {
   const all = rowsOf<{ id: number; status: string; content: string; platform: Platform; platform_post_id: string | null; error_log: string | null }>(
     await deps.db.execute(sql`select id, status::text, content, platform, platform_post_id, error_log from posts`),
   );
@@ -150,6 +154,10 @@ export async function assertExactlyOnce(deps: Deps, sandboxUrl: string, opts: { 
   const byText = new Map<string, SandboxPost[]>();
   for (const p of onSandbox) byText.set(`${p.platform}|${p.text}`, [...(byText.get(`${p.platform}|${p.text}`) ?? []), p]);
   const doubled = [...byText.entries()].filter(([, v]) => v.length > 1).map(([k]) => k);
+  if (doubled.length) {
+    const ids = all.filter((p) => doubled.includes(`${p.platform}|${p.content}`)).map((p) => p.id);
+    console.error(`doubled posts ${ids.join(", ")}:\n${await historyOf(deps, ids, byText, opts.runnerOutput?.() ?? "")}`);
+  }
   assert.deepEqual(doubled, [], "no text published twice");
   const sandboxIds = new Set(onSandbox.map((p) => p.id));
   for (const p of all) {
@@ -171,6 +179,24 @@ export async function assertExactlyOnce(deps: Deps, sandboxUrl: string, opts: { 
   return all;
 }
 
+/** What the database, the sandbox and the runners recorded of some posts: for a failure's message. */
+async function historyOf(deps: Deps, ids: number[], byText: Map<string, SandboxPost[]>, runnerOutput: string): Promise<string> {
+  if (!ids.length) return "";
+  const list = sql.join(ids.map((id) => sql`${id}`), sql`, `);
+  const rows = rowsOf<Record<string, unknown>>(
+    await deps.db.execute(sql`select id, platform, content, status::text, attempt_count, reconcile_looks, last_attempt_at, platform_post_id, error_log from posts where id in (${list})`),
+  );
+  const logs = rowsOf<Record<string, unknown>>(
+    await deps.db.execute(sql`select post_id, attempt, status, error_code, error_message, duration_ms, created_at from post_logs where post_id in (${list}) order by created_at, id`),
+  );
+  const lines = runnerOutput.split("\n").filter((l) => ids.some((id) => l.includes(`"postId":${id},`) || l.includes(`"postId":${id}}`)));
+  return [
+    ...rows.map((r) => `post ${JSON.stringify(r)}\n  on the sandbox: ${JSON.stringify(byText.get(`${r.platform}|${r.content}`) ?? [])}`),
+    ...logs.map((l) => `log ${JSON.stringify(l)}`),
+    ...lines.map((l) => `runner ${l}`),
+  ].join("\n");
+}
+
 /**
  * For tests with runner processes: the sandbox as its own OS process (a
  * platform is another machine; in this process it would compete with the
@@ -185,7 +211,10 @@ export async function multiProcessSetup(env: Record<string, string>) {
   const server = await start({ env: { ...FAST_PUBLISHING, ...env, PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandbox.url } });
   await sandbox.serve(server.url);
   // Containers ready at once (still asked about): these tests count sends, not Instagram's processing.
-  await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000, igImageProcessingMs: 0, igCarouselProcessingMs: 0 });
+  // A platform on a machine of its own (carryOutOnArrival): these tests prove that processes never send a
+  // post twice, and a sandbox starved of CPU beside them must not carry requests out seconds after
+  // their callers gave up, which only the reconcile windows could catch (late-landing.test.ts).
+  await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000, igImageProcessingMs: 0, igCarouselProcessingMs: 0, carryOutOnArrival: true });
   const childTmp = join(server.dataDir, "tmp");
   mkdirSync(childTmp, { recursive: true });
   const childEnv = (childPort: number): Record<string, string> => ({

@@ -8,7 +8,9 @@ import { after, before, describe, it } from "node:test";
 import { eq } from "drizzle-orm";
 import { posts, postLogs, type Platform } from "../../shared/schema.ts";
 import { ConfigError, loadConfig, MIN_RECONCILE_DELAY_PER_TIMEOUT } from "../../server/config.ts";
+import { OutcomeUnknownError } from "../../server/platforms/errors.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
+import { tokenFor } from "../../server/posts/tokens.ts";
 import { spawnProcess } from "../support/process.ts";
 import { startSandboxProcess, type SandboxProcess } from "../support/sandbox-process.ts";
 import { startTestServer, TEST_SECRETS, type TestServer } from "../support/server.ts";
@@ -171,5 +173,46 @@ describe("requests the platform carries out after we gave up", () => {
     assert.equal(await p.exited, 1);
     assert.match(p.output(), /PUBLISH_RECONCILE_DELAY_MS \(25000\) must be at least 1\.5 × PLATFORM_HTTP_TIMEOUT_MS \(20000\)/);
     assert.doesNotMatch(p.output(), /at .*\.ts:\d+/, "no stack trace");
+  });
+  it("a request read only after its caller gave up is carried out late, as by a real platform; with carryOutOnArrival (the multi-process tests' sandbox) not at all", async () => {
+    const u = await publisher(server, ["facebook"], "late5", "professional", sandbox.url);
+    const token = await tokenFor(server.deps, u.userId, "facebook");
+    const credentials = token.ok ? token.credentials : assert.fail(`not connected: ${token.message}`);
+    const facebook = server.deps.platforms.facebook;
+    const abandonedCount = async () => (await sandbox.control("/held", "GET")).abandoned as number;
+    async function until(what: string, probe: () => Promise<boolean>) {
+      for (const end = Date.now() + 60_000; !(await probe()); await new Promise((r) => setTimeout(r, 25))) assert.ok(Date.now() < end, what);
+    }
+    /**
+     * Sends with the sandbox stopped (SIGSTOP): the kernel takes the request, the
+     * sandbox reads it only after the caller's timeout closed the connection. A
+     * call just before keeps the pooled connection fresh (not one the sandbox
+     * is about to close for idleness).
+     */
+    async function sendWhileStopped(text: string) {
+      await facebook.listRecentPosts(credentials, new Date(0));
+      process.kill(sandbox.pid, "SIGSTOP");
+      try {
+        await assert.rejects(facebook.publish(credentials, { content: text }), OutcomeUnknownError);
+      } finally {
+        process.kill(sandbox.pid, "SIGCONT");
+      }
+    }
+
+    await sendWhileStopped("Read after its caller gave up, carried out late");
+    await until("the late request landed", async () => (await live("facebook", "Read after its caller gave up, carried out late")).length === 1);
+
+    await sandbox.control("/settings", "PUT", { carryOutOnArrival: true });
+    try {
+      const before = await abandonedCount();
+      await sendWhileStopped("Read after its caller gave up, never carried out");
+      await until("the sandbox read the abandoned request", async () => (await abandonedCount()) === before + 1);
+      assert.deepEqual(await live("facebook", "Read after its caller gave up, never carried out"), []);
+      // A call read while its caller waits is carried out as ever.
+      const answered = await facebook.publish(credentials, { content: "Read in time, carried out" });
+      assert.deepEqual((await live("facebook", "Read in time, carried out")).map((p) => p.id), [answered.platformPostId]);
+    } finally {
+      await sandbox.control("/settings", "PUT", { carryOutOnArrival: false });
+    }
   });
 });

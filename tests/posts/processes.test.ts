@@ -33,7 +33,7 @@ describe("three runner processes", () => {
     } finally {
       await Promise.all(children.map((c) => c.kill("SIGTERM")));
     }
-    const all = await assertExactlyOnce(server.deps, sandbox.url);
+    const all = await assertExactlyOnce(server.deps, sandbox.url, { runnerOutput: () => children.map((c) => c.output()).join("\n") });
     assert.equal(all.filter((p) => p.status === "published").length, 1000);
     // One success log per post (a send that was answered, or a lost answer found by reconciliation
     // or proven by the platform's duplicate refusal): nobody sent a post another process held.

@@ -58,6 +58,7 @@ const schemas = {
     igCarouselProcessingMs: z.number().int().min(0).optional(),
     xVideoProcessingMs: z.number().int().min(0).optional(),
     xVideoProcessingError: z.string().min(1).max(200).nullable().optional(),
+    carryOutOnArrival: z.boolean().optional(),
   }),
 };
 
@@ -102,7 +103,7 @@ export function controlRoutes(s: SandboxState): Router {
   });
   /** Carries out the "late" requests still held (the client has usually given up on them). */
   r.post("/release", (_req, res) => void res.json({ released: s.releaseLate() }));
-  r.get("/held", (_req, res) => void res.json({ late: s.late.size, hanging: s.held.size }));
+  r.get("/held", (_req, res) => void res.json({ late: s.late.size, hanging: s.held.size, abandoned: s.abandoned }));
   r.delete("/faults", (_req, res) => {
     s.faults = [];
     s.latency.clear();

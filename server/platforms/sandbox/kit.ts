@@ -1,6 +1,7 @@
 // The sandbox's route wrapper: handlers return a reply instead of writing it,
 // so fault control can answer instead, add latency, or carry the call out and
-// never answer.
+// never answer; with settings.carryOutOnArrival, a call whose caller gave up
+// before it was read is not carried out.
 import type { Request, RequestHandler, Response } from "express";
 import type { SandboxState } from "./state.ts";
 
@@ -25,18 +26,29 @@ export function handle(s: SandboxState, name: string | ((req: Request) => string
   return async (req, res) => {
     const endpoint = typeof name === "string" ? name : name(req);
     s.calls.push({ endpoint, at: s.now() });
-    const delay = s.latencyFor(endpoint);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    const fault = s.takeFault(endpoint);
-    if (fault?.mode === "respond") return send(res, { status: fault.status, json: fault.body, headers: fault.headers });
-    if (fault?.mode === "late") await holdLate(s, fault.holdMs);
-    let reply: Reply;
-    try {
-      reply = await h(req);
-    } catch (err) {
-      if (!(err instanceof Fail)) throw err;
-      reply = err.reply;
+    const onArrival = s.settings.carryOutOnArrival;
+    if (onArrival && (await callerGaveUp(req))) {
+      s.abandoned += 1;
+      req.socket.destroy();
+      return;
     }
+    const delay = s.latencyFor(endpoint);
+    const wait = () => new Promise((r) => setTimeout(r, delay));
+    // Latency delays the work (a real platform's queue), or with carryOutOnArrival only the answer.
+    if (delay > 0 && !onArrival) await wait();
+    const fault = s.takeFault(endpoint);
+    let reply: Reply;
+    if (fault?.mode === "respond") reply = { status: fault.status, json: fault.body, headers: fault.headers };
+    else {
+      if (fault?.mode === "late") await holdLate(s, fault.holdMs);
+      try {
+        reply = await h(req);
+      } catch (err) {
+        if (!(err instanceof Fail)) throw err;
+        reply = err.reply;
+      }
+    }
+    if (delay > 0 && onArrival) await wait();
     if (fault?.mode === "hang") {
       // Carried out; the answer never comes. The socket closes when the client gives up or the sandbox stops.
       s.held.add(res);
@@ -49,6 +61,16 @@ export function handle(s: SandboxState, name: string | ((req: Request) => string
     }
     send(res, reply);
   };
+}
+
+/**
+ * Whether the caller had closed its connection before its request was read.
+ * Its end of stream, already there, is read only on the event loop's next turn
+ * after the request itself (libuv stops at a short read), so look after that.
+ */
+async function callerGaveUp(req: Request): Promise<boolean> {
+  await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+  return req.socket.destroyed || req.socket.readableEnded;
 }
 
 /** A "late" request waits before it is carried out: `holdMs`, or until the control API releases it. */

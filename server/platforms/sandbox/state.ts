@@ -164,6 +164,8 @@ export class SandboxState {
   held = new Set<ServerResponse>();
   /** late requests waiting to be carried out: each resolves when released. */
   late = new Set<() => void>();
+  /** Calls not carried out because their caller had given up before they were read (settings.carryOutOnArrival). */
+  abandoned = 0;
   offsetMs = 0;
   private seq = 1000;
 
@@ -210,6 +212,7 @@ export class SandboxState {
     this.byId.clear();
     this.faults = [];
     this.calls = [];
+    this.abandoned = 0;
     this.offsetMs = 0;
     this.registerApps();
   }
