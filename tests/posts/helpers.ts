@@ -211,9 +211,9 @@ export async function multiProcessSetup(env: Record<string, string>) {
   const server = await start({ env: { ...FAST_PUBLISHING, ...env, PLATFORM_MODE: "sandbox", PLATFORM_SANDBOX_URL: sandbox.url } });
   await sandbox.serve(server.url);
   // Containers ready at once (still asked about): these tests count sends, not Instagram's processing.
-  // A platform on a machine of its own (carryOutOnArrival): these tests prove that processes never send a
-  // post twice, and a sandbox starved of CPU beside them must not carry requests out seconds after
-  // their callers gave up, which only the reconcile windows could catch (late-landing.test.ts).
+  // A platform on a machine of its own (carryOutOnArrival): these tests prove that no process sends a post
+  // another holds or has sent. A sandbox short of CPU beside them carried requests out seconds after their
+  // callers gave up: a late landing, which is late-landing.test.ts's subject, not theirs.
   await sandbox.control("/settings", "PUT", { instagramDailyLimit: 10_000, xPostsPer15Min: 10_000, igImageProcessingMs: 0, igCarouselProcessingMs: 0, carryOutOnArrival: true });
   const childTmp = join(server.dataDir, "tmp");
   mkdirSync(childTmp, { recursive: true });
