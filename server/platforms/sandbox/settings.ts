@@ -38,7 +38,7 @@ export interface Settings {
    * late, and latency delays the work. On, each call is carried out when it is read, or
    * not at all if its caller had already given up by then, and latency delays only the
    * answer. The multi-process tests turn it on: on a loaded 2-core machine the sandbox,
-   * short of CPU beside three runners, read some requests 5–8 s after their callers'
+   * short of CPU beside three runners, read some requests 6 s and more after their callers'
    * timeouts, longer than those tests' reconcile windows; late landings are the
    * late-landing test's subject, not theirs (README "Publishing").
    */
