@@ -174,6 +174,7 @@ describe("requests the platform carries out after we gave up", () => {
     assert.match(p.output(), /PUBLISH_RECONCILE_DELAY_MS \(25000\) must be at least 1\.5 × PLATFORM_HTTP_TIMEOUT_MS \(20000\)/);
     assert.doesNotMatch(p.output(), /at .*\.ts:\d+/, "no stack trace");
   });
+
   it("a request read only after its caller gave up is carried out late, as by a real platform; with carryOutOnArrival (the multi-process tests' sandbox) not at all", async () => {
     const u = await publisher(server, ["facebook"], "late5", "professional", sandbox.url);
     const token = await tokenFor(server.deps, u.userId, "facebook");
