@@ -12,9 +12,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { PLATFORMS } from "../../shared/schema.ts";
+import { rowsOf } from "../../server/db/index.ts";
+import type { Deps } from "../../server/deps.ts";
 import { publishRunner } from "../../server/posts/runner.ts";
 import { approvedPosts, FAST_PUBLISHING, publisher, sandboxPublished, statusCounts, type Publisher } from "../posts/helpers.ts";
 import { startSandboxProcess } from "../support/sandbox-process.ts";
+import type { TestClock } from "../support/clock.ts";
 import { startTestServer } from "../support/server.ts";
 import { countStatements } from "../support/statements.ts";
 import { benchHttpFloor, type HttpFloor } from "./http-floor.ts";
@@ -49,6 +52,30 @@ export interface PublishingRun {
   platformCallsPerPost: number;
   /** perPlatform × 5 platforms / latency: the most the bounds allow (null at zero latency). */
   boundPostsPerSecond: number | null;
+  /** Posts the timed drain left for a later attempt (not counted in its rate), finished after it: how they ended up there. */
+  leftovers: string[];
+}
+
+/**
+ * Moves the server's clock (a test clock: the bench's time stands still) to
+ * each post the drain left for later as it falls due (a retry's backoff, an
+ * unknown outcome's reconciliation delay) and drains again, until all are
+ * done; returns what left each one behind.
+ */
+async function finishLeftovers(deps: Deps, clock: TestClock): Promise<string[]> {
+  const rows = rowsOf<{ platform: string; status: string; error_log: string | null }>(
+    await deps.db.execute(sql`select platform::text, status::text, error_log from posts where status in ('approved', 'unknown') order by id`),
+  );
+  const reasons = rows.map((r) => `${r.platform} ${r.status}: ${r.error_log ?? "no reason"}`);
+  for (let round = 0; ; round++) {
+    const [next] = rowsOf<{ at: number | null }>(
+      await deps.db.execute(sql`select (extract(epoch from min(next_attempt_at)) * 1000)::float8 as at from posts where status in ('approved', 'unknown')`),
+    );
+    if (next?.at == null) return reasons;
+    if (round === 20) throw new Error(`posts still not published after 20 more drains: ${reasons.join("; ")}`);
+    if (next.at > clock.now().getTime()) clock.set(new Date(next.at));
+    await publishRunner(deps).drain();
+  }
 }
 
 export interface BenchPublishingOptions {
@@ -122,10 +149,16 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
       const cpuMs = (cpu.user + cpu.system) / 1000;
       const published = (await statusCounts(server.deps)).published ?? 0;
       const platformCalls = (await sandboxCalls()) - calls0;
+      // A post the drain left for later (an answer lost, e.g. a keep-alive socket the sandbox closed
+      // just as the runner reused it: `unknown`, reconciled after the delay) is finished outside the
+      // measurement, as the runner's timer would, and reported: the run still proves every post
+      // published exactly once.
+      const leftovers = published < posts ? await finishLeftovers(server.deps, server.clock) : [];
+      const finallyPublished = (await statusCounts(server.deps)).published ?? 0;
       // The platform's side of the count: every post made once.
       const made = (await sandboxPublished(sandbox.url)).filter((p) => p.text.startsWith(`${tag} `)).length;
-      assert.equal(made, published, "the sandbox holds exactly the posts marked published");
-      assert.equal(published, posts, "every post published");
+      assert.equal(made, finallyPublished, "the sandbox holds exactly the posts marked published");
+      assert.equal(finallyPublished, posts, "every post published");
       return {
         posts,
         latencyMs,
@@ -139,6 +172,7 @@ export async function benchPublishing(options: BenchPublishingOptions = {}): Pro
         statementsPerPost: statements / Math.max(1, published),
         platformCallsPerPost: platformCalls / Math.max(1, published),
         boundPostsPerSecond: latencyMs ? (perPlatform * PLATFORMS.length * 1000) / latencyMs : null,
+        leftovers,
       };
     };
     await publishAll(WARM_UP_POSTS, 0, "warm-up");

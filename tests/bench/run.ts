@@ -93,6 +93,7 @@ if (runs("publishing")) {
     console.log(
       `  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}; per post CPU: runner ${fmt(r.cpuMsPerPost, 2)} ms (${fmt(100 * r.cpuShare, 0)}% of a core), PostgreSQL ${fmt(r.dbCpuMsPerPost, 2)} ms, sandbox ${fmt(r.sandboxCpuMsPerPost, 2)} ms; ${fmt(r.statementsPerPost, 2)} statements and ${fmt(r.platformCallsPerPost, 2)} platform calls per post`,
     );
+    for (const why of r.leftovers) console.log(`      left by the drain, published after it (not in its rate): ${why}`);
   }
   for (const p of pairs) {
     console.log(`  graphile-worker 0.17, no-op jobs right after, concurrency ${concurrency}: ${fmt(p.graphileJobsPerSecond)} jobs/s → ours ${fmt(p.oursPostsPerSecond)} posts/s = ${fmt(p.ratio, 2)}×  load ${fmt(p.loadAverage, 2)}`);
@@ -124,7 +125,8 @@ if (runs("soak") || runs("soak-real")) {
   console.log(`\nSoak, ${soakSeconds} s: one server on real PostgreSQL, its runner publishing ~50 posts/s while 10 clients call GET /api/user`);
   console.log(`  ${s.requests} requests (${s.requestErrors} errors), ${s.postsPublished} posts published`);
   console.log(`  RSS, mean of the first quarter after the warm-up ${fmt(s.rssStartMb, 0)} MB → of the last quarter ${fmt(s.rssEndMb, 0)} MB (max ${fmt(s.rssMaxMb, 0)} MB): growth ${fmt(s.growthMb, 1)} MB`);
-  console.log(`  samples: ${s.samples.map((x) => `${fmt(x.atSeconds, 0)}s ${fmt(x.rssMb, 0)}`).join(", ")}`);
+  console.log(`  V8 heap used, the same quarters: ${fmt(s.heapStartMb, 0)} MB → ${fmt(s.heapEndMb, 0)} MB`);
+  console.log(`  samples (RSS/heap MB): ${s.samples.map((x) => `${fmt(x.atSeconds, 0)}s ${fmt(x.rssMb, 0)}/${fmt(x.heapMb, 0)}`).join(", ")}`);
   table.push([`RSS over a ${soakSeconds} s soak (user endpoint + runner, real PostgreSQL)`, `${fmt(s.rssStartMb, 0)} → ${fmt(s.rssEndMb, 0)} MB (${s.growthMb >= 0 ? "+" : ""}${fmt(s.growthMb, 1)} MB, max ${fmt(s.rssMaxMb, 0)})`, "no growth", load()]);
 }
 

@@ -24,7 +24,10 @@ export interface SoakResult {
   rssEndMb: number;
   rssMaxMb: number;
   growthMb: number;
-  samples: Array<{ atSeconds: number; rssMb: number }>;
+  /** The same means of V8's used heap: RSS growth with a flat heap is native memory (buffers, sockets, the allocator). */
+  heapStartMb: number;
+  heapEndMb: number;
+  samples: Array<{ atSeconds: number; rssMb: number; heapMb: number }>;
 }
 
 export async function benchSoak(seconds: number): Promise<SoakResult> {
@@ -37,10 +40,14 @@ export async function benchSoak(seconds: number): Promise<SoakResult> {
     for (let i = 0; i < USERS; i++) users.push(await publisher(server, PLATFORMS, `soak${i}`, "professional", sandbox.url));
     runner = await spawnRunner(setup.childEnv);
     const url = runner.url;
-    const rss = async () => {
-      const m = /^process_resident_memory_bytes (\d+)/m.exec(await (await fetch(`${url}/metrics`)).text());
-      if (!m) throw new Error("no process_resident_memory_bytes in /metrics");
-      return Number(m[1]) / 1e6;
+    const memory = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const read = (name: string) => {
+        const m = new RegExp(`^${name} (\\d+)`, "m").exec(text);
+        if (!m) throw new Error(`no ${name} in /metrics`);
+        return Number(m[1]) / 1e6;
+      };
+      return { rssMb: read("process_resident_memory_bytes"), heapMb: read("nodejs_heap_size_used_bytes") };
     };
     const cookies = users.map((u) => u.client.cookieHeader);
     const samples: SoakResult["samples"] = [];
@@ -58,20 +65,20 @@ export async function benchSoak(seconds: number): Promise<SoakResult> {
     })();
     const sampling = (async () => {
       while (!stop) {
-        samples.push({ atSeconds: elapsed(), rssMb: await rss() });
+        samples.push({ atSeconds: elapsed(), ...(await memory()) });
         await new Promise((r) => setTimeout(r, SAMPLE_EVERY_MS));
       }
     })();
     const load = await runLoad({ url: `${url}/api/user`, clients: 10, seconds, headersFor: (i) => ({ cookie: cookies[i % cookies.length]! }) });
     stop = true;
     await Promise.all([feeding, sampling]);
-    samples.push({ atSeconds: elapsed(), rssMb: await rss() });
+    samples.push({ atSeconds: elapsed(), ...(await memory()) });
     const counts = await statusCounts(server.deps);
     assert.ok((counts.published ?? 0) > 0, `the runner published during the soak: ${JSON.stringify(counts)}`);
     // Single readings move with the garbage collector: compare the mean of the first and last quarters after the warm-up.
     const settled = samples.filter((s) => s.atSeconds >= seconds / 10);
     const quarter = Math.max(1, Math.floor(settled.length / 4));
-    const mean = (xs: typeof samples) => ({ rssMb: xs.reduce((a, s) => a + s.rssMb, 0) / xs.length });
+    const mean = (xs: typeof samples) => ({ rssMb: xs.reduce((a, s) => a + s.rssMb, 0) / xs.length, heapMb: xs.reduce((a, s) => a + s.heapMb, 0) / xs.length });
     const first = mean(settled.slice(0, quarter));
     const last = mean(settled.slice(-quarter));
     return {
@@ -83,6 +90,8 @@ export async function benchSoak(seconds: number): Promise<SoakResult> {
       rssEndMb: last.rssMb,
       rssMaxMb: Math.max(...samples.map((s) => s.rssMb)),
       growthMb: last.rssMb - first.rssMb,
+      heapStartMb: first.heapMb,
+      heapEndMb: last.heapMb,
       samples,
     };
   } finally {
