@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { PLATFORMS } from "../../shared/schema.ts";
 import { approvedPosts, multiProcessSetup, publisher, spawnRunner, statusCounts, type Publisher } from "../posts/helpers.ts";
 import { runLoad } from "./load.ts";
+import { metricsMb } from "./metrics.ts";
 
 const USERS = 10;
 const POSTS_PER_SECOND = 50;
@@ -41,13 +42,8 @@ export async function benchSoak(seconds: number): Promise<SoakResult> {
     runner = await spawnRunner(setup.childEnv);
     const url = runner.url;
     const memory = async () => {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      const read = (name: string) => {
-        const m = new RegExp(`^${name} (\\d+)`, "m").exec(text);
-        if (!m) throw new Error(`no ${name} in /metrics`);
-        return Number(m[1]) / 1e6;
-      };
-      return { rssMb: read("process_resident_memory_bytes"), heapMb: read("nodejs_heap_size_used_bytes") };
+      const m = await metricsMb(url, ["process_resident_memory_bytes", "nodejs_heap_size_used_bytes"]);
+      return { rssMb: m.process_resident_memory_bytes, heapMb: m.nodejs_heap_size_used_bytes };
     };
     const cookies = users.map((u) => u.client.cookieHeader);
     const samples: SoakResult["samples"] = [];

@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { freshClone } from "../support/clone.ts";
 import { freePort } from "../support/server.ts";
+import { metricsMb } from "./metrics.ts";
 
 export interface StartRun {
   /** Command → first /readyz 200, in seconds. */
@@ -61,12 +62,7 @@ export async function npmStart(cwd: string, env: Record<string, string | undefin
     url,
     output: () => out,
     child,
-    rssMb: async () => {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      const m = /^process_resident_memory_bytes (\d+)/m.exec(text);
-      if (!m) throw new Error("no process_resident_memory_bytes in /metrics");
-      return Number(m[1]) / 1e6;
-    },
+    rssMb: async () => (await metricsMb(url, ["process_resident_memory_bytes"])).process_resident_memory_bytes,
     stop: async () => {
       if (child.exitCode === null) process.kill(-child.pid!, "SIGTERM");
       await exited;
