@@ -76,10 +76,28 @@ class RequestTimeout extends Error {
 }
 
 // Keep-alive, so a burst of publishes reuses connections instead of a TCP (and TLS) handshake each.
+// But Node 20's agent keeps an idle socket open forever and ignores the server's `Keep-Alive: timeout=N`
+// (measured on 20.20: an idle pooled socket's timeout stays 0). A platform that closes an idle connection
+// just as we send on it leaves a publish with no answer (outcome unknown, reconciled late). So idle
+// sockets are closed here first, below the shortest keep-alive timeout servers commonly use (Node's own
+// default, 5 s). The agent's `timeout` is acted on only for idle sockets (it destroys a free socket; a busy
+// one's timeout event is ignored), so a slow answer is still bounded by `send`'s own timer alone.
+export const IDLE_SOCKET_MS = 4000;
+const agentOptions = { keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS };
 const agents = {
-  "http:": new http.Agent({ keepAlive: true, maxSockets: 256 }),
-  "https:": new https.Agent({ keepAlive: true, maxSockets: 256 }),
+  "http:": new http.Agent(agentOptions),
+  "https:": new https.Agent(agentOptions),
 };
+
+/** Pooled connections open and idle to `origin` (tests and diagnostics). */
+export function idleSockets(origin: string): number {
+  const u = new URL(origin);
+  const agent = u.protocol === "https:" ? agents["https:"] : agents["http:"];
+  const port = u.port || (u.protocol === "https:" ? "443" : "80");
+  return Object.entries(agent.freeSockets)
+    .filter(([name]) => name.startsWith(`${u.hostname}:${port}:`))
+    .reduce((n, [, sockets]) => n + (sockets?.length ?? 0), 0);
+}
 
 /** One request; rejects with the socket's error or RequestTimeout when no complete answer came in time. */
 export function send(url: URL, method: string, headers: Record<string, string>, body: string | Uint8Array | undefined, timeoutMs: number): Promise<RawReply> {
