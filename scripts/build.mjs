@@ -19,7 +19,8 @@ const INPUTS = ["package-lock.json", "scripts/build.mjs"];
 // Left as packages, loaded by Node from node_modules: each finds files of its own
 // relative to its module (PGlite's WebAssembly, pino's worker, the session
 // table's SQL, node-cron's daemon, Swagger UI's assets), which a bundle would move.
-const EXTERNAL = ["@electric-sql/pglite", "pino", "thread-stream", "connect-pg-simple", "node-cron", "swagger-ui-dist", "pg-native"];
+// And the packages server/lazy-packages.ts loads at first use, so no start pays for them.
+const EXTERNAL = ["@electric-sql/pglite", "pino", "thread-stream", "connect-pg-simple", "node-cron", "swagger-ui-dist", "pg-native", "stripe", "openai", "date-holidays"];
 
 function newestSource(dir, newest = 0) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

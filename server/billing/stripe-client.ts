@@ -4,9 +4,10 @@
 // choose host, port and protocol (its paths always start at /v1/), so for the
 // sandbox a thin wrapper of its own Node HTTP client puts the sandbox's path
 // (…/sandbox/stripe) in front of every request path.
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import type { Config } from "../config.ts";
 import { HttpError } from "../http/errors.ts";
+import { stripePackage } from "../lazy-packages.ts";
 
 /** Pinned: webhook payloads and API answers have the shape of this version whatever the account's default. */
 export const STRIPE_API_VERSION = "2026-10-28.endive" as const;
@@ -19,7 +20,7 @@ export function stripeFor(config: Pick<Config, "billing">): Stripe {
   if (billing.mode === "disabled") throw paymentsDisabled();
   let client = clients.get(billing);
   if (!client) {
-    client = billing.mode === "stripe" ? new Stripe(billing.secretKey, options()) : sandboxClient(billing.secretKey, billing.sandboxApiUrl);
+    client = billing.mode === "stripe" ? new (stripePackage())(billing.secretKey, options()) : sandboxClient(billing.secretKey, billing.sandboxApiUrl);
     clients.set(billing, client);
   }
   return client;
@@ -36,7 +37,8 @@ function options(): Stripe.StripeConfig {
 function sandboxClient(key: string, apiUrl: string): Stripe {
   const url = new URL(apiUrl);
   const protocol = url.protocol === "https:" ? "https" : "http";
-  const inner = Stripe.createNodeHttpClient();
+  const StripeClient = stripePackage();
+  const inner = StripeClient.createNodeHttpClient();
   const prefix = url.pathname.replace(/\/$/, "");
   const httpClient = Object.assign(Object.create(inner) as typeof inner, {
     makeRequest: (...args: Parameters<typeof inner.makeRequest>) => {
@@ -44,7 +46,7 @@ function sandboxClient(key: string, apiUrl: string): Stripe {
       return inner.makeRequest(...args);
     },
   });
-  return new Stripe(key, { ...options(), host: url.hostname, port: url.port || (protocol === "https" ? 443 : 80), protocol, httpClient });
+  return new StripeClient(key, { ...options(), host: url.hostname, port: url.port || (protocol === "https" ? 443 : 80), protocol, httpClient });
 }
 
 /** A Stripe API failure as our error envelope: what the caller can do, never Stripe's raw text. */

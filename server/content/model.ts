@@ -5,11 +5,9 @@
 // a bounded number of calls, and on failure the caller falls back to the
 // built-in writer. The prompt holds this user's brand purpose and the slots,
 // never contact details, keys or anything of another user.
-import OpenAI from "openai";
-import { LengthFinishReasonError } from "openai/core/error";
-import { zodResponseFormat } from "openai/helpers/zod";
 import { z } from "zod";
 import type { Config } from "../config.ts";
+import { openAiPackage } from "../lazy-packages.ts";
 import type { Log } from "../log.ts";
 import type { Brand } from "./builtin.ts";
 import type { Slot } from "./slots.ts";
@@ -76,6 +74,7 @@ export function validateAnswer(answer: z.infer<typeof answerSchema>, slots: Slot
 }
 
 function reason(err: unknown): string {
+  const { OpenAI, LengthFinishReasonError } = openAiPackage();
   if (err instanceof ModelAnswerError) return `invalid answer: ${err.message}`;
   if (err instanceof OpenAI.APIConnectionTimeoutError) return "timed out";
   if (err instanceof LengthFinishReasonError) return "answer too long: cut off at the token limit";
@@ -95,6 +94,7 @@ export interface ModelResult {
 
 export async function writeWithModel(llm: LlmConfig, log: Log, brand: Brand, slots: Slot[], check: CheckText): Promise<ModelResult> {
   // The SDK's own retries are off: one bounded loop here covers HTTP errors, timeouts and invalid answers alike.
+  const { OpenAI, zodResponseFormat } = openAiPackage();
   const client = new OpenAI({ apiKey: llm.apiKey, baseURL: llm.baseUrl, timeout: llm.timeoutMs, maxRetries: 0 });
   const failures: string[] = [];
   for (let attempt = 1; attempt <= llm.maxAttempts; attempt++) {

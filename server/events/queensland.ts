@@ -8,7 +8,8 @@
 // - Black Friday (the Friday after the fourth Thursday of November): run by
 //   Australian retailers as by US ones, the start of the Christmas sales.
 // - Valentine's Day (14 February): a major trading day for hospitality, florists and gifts.
-import Holidays from "date-holidays";
+import type Holidays from "date-holidays";
+import { holidaysPackage } from "../lazy-packages.ts";
 
 export type EventImpact = "high" | "medium" | "low";
 
@@ -28,11 +29,12 @@ const BUSINESS_RULES: Array<[rule: string, name: string]> = [
 const BUSINESS_NAMES = new Set(BUSINESS_RULES.map(([, n]) => n));
 
 function calendar(): Holidays {
-  const hd = new Holidays("AU", "QLD", { types: ["public", "observance"] });
+  const hd = new (holidaysPackage())("AU", "QLD", { types: ["public", "observance"] });
   for (const [rule, name] of BUSINESS_RULES) hd.setHoliday(rule, { name: { en: name }, type: "observance" });
   return hd;
 }
-const qld = calendar();
+// Built at first use: date-holidays is loaded then, not at start-up (lazy-packages.ts).
+let qld: Holidays | undefined;
 
 // Building an Intl formatter costs far more than using one: one per time zone.
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
@@ -48,7 +50,7 @@ export function localDate(at: Date, timeZone: string): string {
 const byYear = new Map<number, ReturnType<Holidays["getHolidays"]>>();
 function holidaysOf(year: number) {
   let list = byYear.get(year);
-  if (!list) byYear.set(year, (list = qld.getHolidays(year)));
+  if (!list) byYear.set(year, (list = (qld ??= calendar()).getHolidays(year)));
   return list;
 }
 
