@@ -93,6 +93,8 @@ if (runs("publishing")) {
     console.log(
       `  ${String(r.posts).padStart(6)} posts, ${String(r.latencyMs).padStart(3)} ms latency: ${fmt(r.postsPerSecond)} posts/s in ${fmt(r.seconds)} s, ${r.published} published${bound}; per post CPU: runner ${fmt(r.cpuMsPerPost, 2)} ms (${fmt(100 * r.cpuShare, 0)}% of a core), PostgreSQL ${fmt(r.dbCpuMsPerPost, 2)} ms, sandbox ${fmt(r.sandboxCpuMsPerPost, 2)} ms; ${fmt(r.statementsPerPost, 2)} statements and ${fmt(r.platformCallsPerPost, 2)} platform calls per post`,
     );
+    const finish = Object.entries(r.platformSeconds).sort((a, b) => a[1]! - b[1]!);
+    if (finish.length) console.log(`      each platform's last post published at: ${finish.map(([p, t]) => `${p} ${fmt(t!)} s`).join(", ")}`);
     for (const why of r.leftovers) console.log(`      left by the drain, published after it (not in its rate): ${why}`);
   }
   for (const p of pairs) {
