@@ -129,13 +129,15 @@ async function platformFinishTimes(url: string, perPlatform: number, t0: number,
   await client.connect();
   const finished: Partial<Record<string, number>> = {};
   let over = false;
-  void done.finally(() => (over = true));
+  // Either way the drain ended (its failure is reported where it is awaited).
+  done.then(() => (over = true), () => (over = true));
   try {
-    // One last look after the drain ends: a platform that finished since the previous poll is timed then (≤ 0.25 s late).
-    for (let last = false; Object.keys(finished).length < PLATFORMS.length && !last; ) {
-      last = over;
+    for (;;) {
+      // One last look after the drain ends: a platform that finished since the previous poll is timed then (≤ 0.25 s late).
+      const last = over;
       const { rows } = await client.query<{ platform: string; n: number }>("select platform::text, count(*)::int as n from posts where status = 'published' group by 1");
       for (const r of rows) if (r.n >= perPlatform && finished[r.platform] === undefined) finished[r.platform] = (performance.now() - t0) / 1000;
+      if (last || Object.keys(finished).length === PLATFORMS.length) break;
       await new Promise((r) => setTimeout(r, 250));
     }
   } finally {
